@@ -2,7 +2,7 @@
  * onnxruntime-node accept typed arrays created inside the test sandbox. */
 module.exports = {
   testEnvironment: '<rootDir>/test/helpers/ort-environment.js',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
 };

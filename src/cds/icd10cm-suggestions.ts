@@ -1,0 +1,106 @@
+/**
+ * The `icd10cm-suggestions` service (hook encounter-discharge): discharge summaries of the
+ * encounter → notes → suggestConditions → cards. Reads from the EHR, never writes to it.
+ */
+import type { DocumentReference } from '@medplum/fhirtypes';
+import type { Services } from '../app';
+import { OperationOutcomeError, preconditionFailed } from '../errors';
+import { chooseDocuments, noteOf } from '../fhir/document-reference';
+import { loadProfiles } from '../fhir/profiles';
+import type { Note } from '../note/note';
+import { suggestConditions } from '../suggest';
+import { toCards } from './cards';
+import { fetchSummaries, summariesFor, summariesQuery, SUMMARIES_KEY } from './discharge-summaries';
+import { createFhirClient, FhirAccessError, type FhirClient } from './fhir-client';
+import { parseHookRequest } from './request';
+import type { CdsServiceDefinition, EncounterDischargeContext, HookResponse } from './types';
+
+export const SERVICE_ID = 'icd10cm-suggestions';
+/** Prefetch key of the encounter's recorded Conditions (used to avoid re-suggesting codes). */
+export const CONDITIONS_KEY = 'encounterConditions';
+
+/** The discovery entry. */
+export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinition {
+  return {
+    hook: 'encounter-discharge',
+    id: SERVICE_ID,
+    title: 'ICD-10-CM coding suggestions from the discharge summary',
+    description:
+      'Suggests ICD-10-CM encounter diagnoses found in the discharge summary by a machine-learning model, each with its confidence and the passage of the note that supports it. Suggestions only: nothing is recorded unless a clinician or coder accepts a card, and accepted diagnoses are created as provisional.',
+    prefetch: {
+      [SUMMARIES_KEY]: summariesQuery('{{context.patientId}}', loincCodes),
+      [CONDITIONS_KEY]: 'Condition?patient={{context.patientId}}&encounter={{context.encounterId}}',
+    },
+    usageRequirements:
+      'Needs the discharge summary (DocumentReference with inline text, or a Binary readable with the hook\'s FHIR token), by prefetch or by read access to DocumentReference and Binary on fhirServer.',
+  };
+}
+
+/**
+ * @param services - app services
+ * @param definition - this service's discovery entry
+ */
+export function icd10cmSuggestions(services: Services, definition: CdsServiceDefinition) {
+  const { config, classifier, log } = services;
+  const profiles = loadProfiles();
+
+  return async (body: unknown, requestId: string): Promise<HookResponse> => {
+    const request = parseHookRequest<EncounterDischargeContext>(body, definition, 'encounterDischargeContext');
+    const { patientId, encounterId } = request.context;
+    const client: FhirClient | undefined = request.fhirServer
+      ? createFhirClient({
+          baseUrl: request.fhirServer,
+          accessToken: request.fhirAuthorization?.access_token,
+          timeoutMs: config.fhirTimeoutMs,
+          maxBytes: config.maxBodyBytes,
+        })
+      : undefined;
+    const query = summariesQuery(encodeURIComponent(patientId), config.dischargeSummaryLoinc);
+    const found = await fetchSummaries(request.prefetch, client, query);
+    const summaries = summariesFor(found, patientId, encounterId, config.dischargeSummaryLoinc);
+    const choice = chooseDocuments(summaries);
+
+    const notes: Note[] = [];
+    let unobtainable = 0;
+    for (const index of choice.use) {
+      const doc: DocumentReference = summaries[index];
+      try {
+        notes.push(await noteOf(doc, {
+          maxBytes: config.maxBodyBytes,
+          maxNoteChars: config.maxNoteChars,
+          fetchAttachment: client ? (url) => client.attachment(url) : undefined,
+        }));
+      } catch (error) {
+        if (error instanceof FhirAccessError) unobtainable++;
+        else if (!(error instanceof OperationOutcomeError)) throw error;
+        // A document we cannot read (e.g. PDF only) yields no cards; the reason is logged,
+        // without content.
+        log.warn({ requestId, hookInstance: request.hookInstance, reason: error instanceof FhirAccessError ? error.reason : (error as OperationOutcomeError).message }, 'document skipped');
+      }
+    }
+    log.info({
+      requestId,
+      hookInstance: request.hookInstance,
+      found: found.length,
+      summaries: summaries.length,
+      notes: notes.length,
+    }, 'encounter-discharge documents');
+    if (notes.length === 0) {
+      if (unobtainable > 0) throw preconditionFailed('The discharge summary could not be read from the FHIR server');
+      return { cards: [] };
+    }
+
+    const suggestions = await suggestConditions(notes, classifier);
+    return {
+      cards: toCards(suggestions, {
+        patientId,
+        encounterId,
+        model: classifier.info,
+        notes,
+        newId: services.newId,
+        overrideReasons: profiles.overrideReasons,
+        topics: profiles.cdsTopics,
+      }),
+    };
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Passages of a note: the sentences and list items a card may quote as evidence.
+ *
+ * A passage never crosses a line break; within a line it ends after `.`, `!`, `?` or `;`
+ * followed by white space and a capital letter, digit or bullet (so "Dr. Smith" and
+ * "5.5 mg" stay whole in the common case). Offsets are UTF-16 indices into the note text,
+ * trimmed of surrounding white space.
+ */
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+const LINE = /[^\r\n\u2028\u2029]+/gu;
+const SENTENCE_END = /[.!?;](?=\s+[\p{Lu}\p{N}\-•*])/gu;
+
+/**
+ * Splits a note into passages, in order.
+ * @param text - the note text
+ */
+export function passagesOf(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const line of text.matchAll(LINE)) {
+    const lineStart = line.index!;
+    let from = 0;
+    for (const end of line[0].matchAll(SENTENCE_END)) {
+      pushTrimmed(spans, text, lineStart + from, lineStart + end.index! + 1);
+      from = end.index! + 1;
+    }
+    pushTrimmed(spans, text, lineStart + from, lineStart + line[0].length);
+  }
+  return spans;
+}
+
+function pushTrimmed(spans: Span[], text: string, start: number, end: number) {
+  while (start < end && /\s/u.test(text[start])) start++;
+  while (end > start && /\s/u.test(text[end - 1])) end--;
+  if (end > start) spans.push({ start, end });
+}
+
+/** Index of the passage holding UTF-16 position `at` (binary search), or -1. */
+export function passageAt(passages: readonly Span[], at: number): number {
+  let lo = 0;
+  let hi = passages.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (at < passages[mid].start) hi = mid - 1;
+    else if (at >= passages[mid].end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Code-point index of UTF-16 index `i` in `text` (evidence offsets are published in code points). */
+export function codePointIndex(text: string, i: number): number {
+  let count = 0;
+  for (let k = 0; k < i; k++) {
+    const c = text.charCodeAt(k);
+    // A high surrogate followed by a low one is a single code point.
+    if (c >= 0xd800 && c <= 0xdbff && k + 1 < i) {
+      const d = text.charCodeAt(k + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) k++;
+    }
+    count++;
+  }
+  return count;
+}

@@ -1,0 +1,112 @@
+/**
+ * POST /fhir/DocumentReference/$suggest-conditions: Parameters (or a bare DocumentReference)
+ * → notes → suggestConditions → Bundle (collection) of suggested Conditions.
+ * Stateless: nothing is stored, nothing is written anywhere.
+ */
+import type { Bundle, BundleEntry, DocumentReference, OperationOutcomeIssue, Parameters, Patient, Reference } from '@medplum/fhirtypes';
+import type { RequestHandler } from 'express';
+import type { Services } from '../app';
+import { badRequest, invalidResource, issue, outcomeOf, unprocessable } from '../errors';
+import type { Note } from '../note/note';
+import { suggestConditions } from '../suggest';
+import { toCondition } from './condition';
+import { FHIR_JSON } from './constants';
+import { chooseDocuments, noteOf, typedIdOf } from './document-reference';
+import { readInParameters } from './parameters';
+import type { Profiles } from './profiles';
+import { validateResource } from './validate';
+
+/** The documents of a request body, each with its FHIRPath for error messages. */
+function documentsOf(body: unknown, profiles: Profiles): { doc: DocumentReference; expression: string }[] {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('Request body must be a Parameters or DocumentReference resource', undefined, 'structure');
+  }
+  const resourceType = (body as { resourceType?: unknown }).resourceType;
+  if (resourceType !== 'Parameters' && resourceType !== 'DocumentReference') {
+    throw badRequest('Request body must be a Parameters or DocumentReference resource', 'resourceType', 'structure');
+  }
+  const issues = validateResource(body, resourceType);
+  if (issues.length > 0) throw invalidResource(issues);
+  if (resourceType === 'DocumentReference') return [{ doc: body as DocumentReference, expression: 'DocumentReference' }];
+
+  const params = readInParameters(body as Parameters, profiles.suggestOperation);
+  const all = (body as Parameters).parameter ?? [];
+  return (params.get('document') ?? []).map((p) => ({
+    doc: p.resource as DocumentReference,
+    expression: `Parameters.parameter[${all.indexOf(p)}].resource`,
+  }));
+}
+
+/** The one patient all documents are about (Condition.subject is 1..1). */
+function subjectOf(docs: { doc: DocumentReference; expression: string }[]): Reference<Patient> {
+  const subjects = docs.map(({ doc, expression }) => {
+    if (!doc.subject?.reference && !doc.subject?.identifier) {
+      throw unprocessable('The document must name its patient in subject (it becomes Condition.subject)', 'required', `${expression}.subject`);
+    }
+    return doc.subject;
+  });
+  const key = (r: Reference) => typedIdOf(r) ?? JSON.stringify(r.identifier);
+  if (new Set(subjects.map(key)).size > 1) {
+    throw unprocessable('The documents are about different patients', 'business-rule', 'Parameters.parameter');
+  }
+  const { reference, identifier } = subjects[0];
+  return reference ? { reference } : { identifier };
+}
+
+/**
+ * @param services - app services (config, classifier, ids, clock)
+ * @param profiles - loaded definitions (the OperationDefinition drives parameter reading)
+ */
+export function suggestConditionsHandler(services: Services, profiles: Profiles): RequestHandler {
+  const { config, classifier, log } = services;
+  return async (req, res) => {
+    const requested = documentsOf(req.body, profiles);
+    const choice = chooseDocuments(requested.map((r) => r.doc));
+    const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
+      issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression));
+    if (choice.use.length === 0) {
+      throw unprocessable('No document can be used: every document is entered-in-error or replaced', 'business-rule');
+    }
+    const used = choice.use.map((i) => requested[i]);
+    const subject = subjectOf(used);
+    const encounterRef = used.map(({ doc }) => doc.context?.encounter?.find((e) => typedIdOf(e)?.startsWith('Encounter/'))).find(Boolean);
+    const options = { maxBytes: config.maxBodyBytes, maxNoteChars: config.maxNoteChars };
+    const notes: Note[] = [];
+    for (const { doc, expression } of used) notes.push(await noteOf(doc, options, expression));
+
+    const started = performance.now();
+    const suggestions = await suggestConditions(notes, classifier);
+    log.info({
+      requestId: res.locals.requestId,
+      documents: notes.length,
+      characters: notes.reduce((n, note) => n + note.text.length, 0),
+      suggestions: suggestions.length,
+      ms: performance.now() - started,
+    }, 'suggest-conditions');
+
+    const entries: BundleEntry[] = suggestions.map((suggestion) => {
+      const id = services.newId();
+      return {
+        fullUrl: `urn:uuid:${id}`,
+        resource: toCondition(suggestion, {
+          subject,
+          encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
+          model: classifier.info,
+          suggestionId: id,
+          notes,
+        }),
+      };
+    });
+    if (warnings.length > 0) {
+      entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
+    }
+    const bundle: Bundle = {
+      resourceType: 'Bundle',
+      id: services.newId(),
+      type: 'collection',
+      timestamp: services.now().toISOString(),
+      ...(entries.length > 0 ? { entry: entries } : {}),
+    };
+    res.status(200).type(FHIR_JSON).send(JSON.stringify(bundle));
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The one error middleware. OperationOutcomeError → its status and body; body-parser
+ * failures → 400/413/415; anything else → logged and answered 500 with a generic
+ * OperationOutcome (never a stack trace, never the error message).
+ */
+import type { ErrorRequestHandler } from 'express';
+import {
+  badRequest,
+  internalError,
+  OperationOutcomeError,
+  payloadTooLarge,
+  unsupportedMediaType,
+} from '../errors';
+import type { Logger } from '../log';
+
+/** Errors body-parser raises, by their `type`. */
+function fromBodyParser(error: { type?: string; status?: number }): OperationOutcomeError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return badRequest('Request body is not valid JSON', undefined, 'structure');
+    case 'entity.too.large':
+      return payloadTooLarge('Request body is larger than the configured limit');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return unsupportedMediaType('Request body charset or encoding is not supported (use UTF-8)');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return badRequest('Request body was incomplete');
+    default:
+      return undefined;
+  }
+}
+
+/** Media type of error bodies: FHIR's at /fhir, plain JSON elsewhere. */
+export function mediaTypeFor(path: string): string {
+  return path === '/fhir' || path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/json';
+}
+
+/**
+ * @param log - where unexpected errors are logged (message and stack only; never bodies)
+ */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    let known = error instanceof OperationOutcomeError ? error : fromBodyParser(error ?? {});
+    if (!known) {
+      log.error({ err: { message: error?.message, stack: error?.stack }, requestId: res.locals.requestId }, 'unexpected error');
+      known = internalError();
+    } else if (known.status >= 500) {
+      log.error({ status: known.status, requestId: res.locals.requestId }, 'request failed');
+    }
+    if (res.headersSent) return;
+    res.status(known.status);
+    for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+    res.type(mediaTypeFor(req.path)).send(JSON.stringify(known.outcome));
+  };
+}

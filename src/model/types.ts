@@ -1,0 +1,51 @@
+/**
+ * What the rest of the service sees of a model: no tensors, no tokenizer objects.
+ */
+import type { Label } from './bundle';
+
+export type { Label } from './bundle';
+
+/** Identity and shape of the loaded model, for cards, Provenance, health and logs. */
+export interface ModelInfo {
+  name: string;
+  version: string;
+  clinicallyMeaningful: boolean;
+  codeSystemVersion?: string;
+  labels: readonly Label[];
+  /** True when the model gives per-token scores (used for evidence). */
+  hasTokenScores: boolean;
+  maxLength: number;
+  overlap: number;
+}
+
+/** Scores of one note. */
+export interface Classification {
+  /** Probability per label (sigmoid of the pooled logit), in label order. */
+  probabilities: Float32Array;
+  /** Number of note tokens and their UTF-16 offsets `[start, end)` into the note text. */
+  tokenCount: number;
+  tokenOffsets: Int32Array;
+  /** Per-token score per label `[tokenCount, labels]`, the maximum over the windows holding
+   * the token; absent when the model has no token_scores output. */
+  tokenScores?: Float32Array;
+  windowCount: number;
+  /** Tokens whose offsets could not be recovered (expected 0). */
+  unalignedTokens: number;
+}
+
+/** A label whose probability reached its threshold. */
+export interface Prediction {
+  index: number;
+  code: string;
+  display: string;
+  score: number;
+  threshold: number;
+}
+
+export interface Classifier {
+  readonly info: ModelInfo;
+  classify(text: string): Promise<Classification>;
+  /** Codes at or above their threshold, most probable first. */
+  predictionsOf(classification: Classification): Prediction[];
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/**
+ * Test wiring: the real app with the real tiny ONNX model (test/fixtures/tiny-model), a
+ * config built like production's, sequential ids, a fixed clock and captured log lines.
+ */
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { createClassifier } from '../../src/model/classifier';
+import type { Classifier } from '../../src/model/types';
+
+export const TINY_MODEL_DIR = path.join(__dirname, '..', 'fixtures', 'tiny-model');
+export const FIXED_NOW = new Date('2026-11-25T12:00:00.000Z');
+
+/** Production defaults, the tiny model, and any overrides. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ MODEL_DIR: TINY_MODEL_DIR, LOG_LEVEL: 'info' }), ...overrides };
+}
+
+let tiny: Promise<Classifier> | undefined;
+/** The tiny model, loaded once per test file. */
+export function tinyClassifier(): Promise<Classifier> {
+  tiny ??= createClassifier(TINY_MODEL_DIR, { intraOpThreads: 1 });
+  return tiny;
+}
+
+/** uuids 00000000-0000-4000-8000-000000000001, …002, … */
+export function seqIds(): () => string {
+  let n = 0;
+  return () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+}
+
+/**
+ * The app as main.ts builds it, but with the tiny model and captured logs.
+ * @param overrides - configuration overrides
+ */
+export async function createTestApp(overrides: Partial<Config> = {}) {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = testConfig(overrides);
+  const classifier = await tinyClassifier();
+  const app = createApp({
+    config,
+    classifier,
+    log: createLogger(config.logLevel, destination),
+    newId: seqIds(),
+    now: () => FIXED_NOW,
+  });
+  return { app, classifier, config, logs };
+}
