@@ -54,7 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
       log.info({
         requestId: res.locals.requestId,
         method: req.method,
-        path: req.path,
+        path: req.originalUrl.split('?')[0],
         status: res.statusCode,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       }, 'request');

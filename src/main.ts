@@ -18,7 +18,8 @@ async function main() {
 
   const app = createApp({ config, classifier, log });
   const server = app.listen(config.port, config.host, () => {
-    log.info({ host: config.host, port: config.port }, 'listening');
+    const address = server.address();
+    log.info({ host: config.host, port: typeof address === 'object' && address ? address.port : config.port }, 'listening');
   });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');

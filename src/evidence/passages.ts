@@ -1,10 +1,10 @@
 /**
  * Passages of a note: the sentences and list items a card may quote as evidence.
  *
- * A passage never crosses a line break; within a line it ends after `.`, `!`, `?` or `;`
- * followed by white space and a capital letter, digit or bullet (so "Dr. Smith" and
- * "5.5 mg" stay whole in the common case). Offsets are UTF-16 indices into the note text,
- * trimmed of surrounding white space.
+ * A passage never crosses a line break. Within a line it ends after `;`, `!` or `?` followed
+ * by white space, and after `.` followed by white space and a capital letter, digit or bullet,
+ * except after common abbreviations ("Dr.", "e.g.") and list numbers ("1."). Offsets are
+ * UTF-16 indices into the note text, trimmed of surrounding white space.
  */
 
 export interface Span {
@@ -13,7 +13,13 @@ export interface Span {
 }
 
 const LINE = /[^\r\n\u2028\u2029]+/gu;
-const SENTENCE_END = /[.!?;](?=\s+[\p{Lu}\p{N}\-•*])/gu;
+const CANDIDATE_END = /[.!?;](?=\s)/gu;
+const NEXT_STARTS_SENTENCE = /^\s+[\p{Lu}\p{N}\-•*]/u;
+// Words after which a period rarely ends a sentence in clinical notes.
+const ABBREVIATIONS = new Set([
+  'dr', 'mr', 'mrs', 'ms', 'prof', 'st', 'vs', 'no', 'approx', 'e.g', 'i.e', 'etc', 'fig', 'hx', 'pt', 'pts', 'q', 'b.i.d', 't.i.d', 'q.i.d', 'q.d', 'p.o', 'i.v',
+]);
+const ENUMERATOR = /^\s*(\d{1,3}|[a-zA-Z])$/;
 
 /**
  * Splits a note into passages, in order.
@@ -23,14 +29,26 @@ export function passagesOf(text: string): Span[] {
   const spans: Span[] = [];
   for (const line of text.matchAll(LINE)) {
     const lineStart = line.index!;
+    const content = line[0];
     let from = 0;
-    for (const end of line[0].matchAll(SENTENCE_END)) {
-      pushTrimmed(spans, text, lineStart + from, lineStart + end.index! + 1);
-      from = end.index! + 1;
+    for (const end of content.matchAll(CANDIDATE_END)) {
+      const at = end.index!;
+      if (end[0] === '.' && !endsSentence(content, from, at)) continue;
+      pushTrimmed(spans, text, lineStart + from, lineStart + at + 1);
+      from = at + 1;
     }
-    pushTrimmed(spans, text, lineStart + from, lineStart + line[0].length);
+    pushTrimmed(spans, text, lineStart + from, lineStart + content.length);
   }
   return spans;
+}
+
+/** Whether the period at `at` ends the sentence begun at `from`. */
+function endsSentence(line: string, from: number, at: number): boolean {
+  const before = line.slice(from, at);
+  if (ENUMERATOR.test(before)) return false;
+  const word = /([\p{L}.]+)$/u.exec(before)?.[1].toLowerCase();
+  if (word && ABBREVIATIONS.has(word)) return false;
+  return NEXT_STARTS_SENTENCE.test(line.slice(at + 1));
 }
 
 function pushTrimmed(spans: Span[], text: string, start: number, end: number) {

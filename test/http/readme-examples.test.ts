@@ -1,0 +1,56 @@
+/**
+ * The README's curl examples, sent as the README sends them: they must keep working.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Bundle, Condition } from '@medplum/fhirtypes';
+import request from 'supertest';
+import { PROJECT_ROOT } from '../../src/config';
+import { createTestApp } from '../helpers/app';
+import { expectSuggestedCondition, expectValidCds, expectValidFhir } from '../helpers/expect-valid';
+import { SAMPLE_NOTE } from '../helpers/resources';
+
+const README = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+const fixture = (name: string) => readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', name), 'utf8');
+
+let app: Awaited<ReturnType<typeof createTestApp>>['app'];
+beforeAll(async () => {
+  ({ app } = await createTestApp());
+});
+
+test('the README shows both examples with these files', () => {
+  expect(README).toContain("-H 'Content-Type: application/fhir+json' --data @test/fixtures/requests/suggest-conditions.json");
+  expect(README).toContain('http://localhost:8080/fhir/DocumentReference/$suggest-conditions');
+  expect(README).toContain("-H 'Content-Type: application/json' --data @test/fixtures/requests/encounter-discharge.json");
+  expect(README).toContain('http://localhost:8080/cds-services/icd10cm-suggestions');
+});
+
+test('the example files carry the sample discharge summary', () => {
+  const parameters = JSON.parse(fixture('suggest-conditions.json'));
+  expect(Buffer.from(parameters.parameter[0].resource.content[0].attachment.data, 'base64').toString('utf8')).toBe(SAMPLE_NOTE);
+  const hook = JSON.parse(fixture('encounter-discharge.json'));
+  expect(hook.prefetch.dischargeSummaries.entry[0].resource).toEqual(parameters.parameter[0].resource);
+});
+
+test('FHIR example: a Bundle whose every Condition is provisional, with confidence and quoted source text', async () => {
+  const res = await request(app).post('/fhir/DocumentReference/$suggest-conditions')
+    .set('Content-Type', 'application/fhir+json').send(fixture('suggest-conditions.json'));
+  expect(res.status).toBe(200);
+  const bundle = res.body as Bundle;
+  expectValidFhir(bundle);
+  const conditions = bundle.entry!.map((e) => e.resource as Condition);
+  expect(conditions.length).toBeGreaterThan(0);
+  for (const c of conditions) {
+    expectSuggestedCondition(c);
+    expect(c.note!.some((n) => n.text.startsWith('Source text: "'))).toBe(true);
+  }
+});
+
+test('CDS Hooks example: cards with quoted evidence', async () => {
+  const res = await request(app).post('/cds-services/icd10cm-suggestions')
+    .set('Content-Type', 'application/json').send(fixture('encounter-discharge.json'));
+  expect(res.status).toBe(200);
+  expectValidCds('response', res.body);
+  expect(res.body.cards.length).toBeGreaterThan(0);
+  for (const card of res.body.cards) expect(card.detail).toContain('**Supporting text**');
+});

@@ -1,0 +1,53 @@
+import express from 'express';
+import request from 'supertest';
+import { badRequest, unprocessable } from '../../../src/errors';
+import { errorHandler } from '../../../src/http/error-handler';
+import { createLogger } from '../../../src/log';
+
+/** An app whose routes throw, to test the one error middleware on its own. */
+function appThrowing(error: unknown, path = '/fhir/x') {
+  const lines: string[] = [];
+  const log = createLogger('info', { write: (line: string) => lines.push(line) });
+  const app = express();
+  app.use(express.json({ limit: 100 }));
+  app.all(path, () => { throw error; });
+  app.use(errorHandler(log));
+  return { app, lines };
+}
+
+test('an unexpected error: 500, generic OperationOutcome, no message or stack in the body; logged', async () => {
+  const { app, lines } = appThrowing(new Error('secret internals at /srv/x.ts:12'));
+  const res = await request(app).get('/fhir/x');
+  expect(res.status).toBe(500);
+  expect(res.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
+  expect(res.body).toEqual({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'fatal', code: 'exception', details: { text: 'Internal error while processing the request' } }],
+  });
+  expect(res.text).not.toContain('secret');
+  expect(lines.join('')).toContain('secret internals');
+});
+
+test('a thrown non-Error value is handled the same way', async () => {
+  const { app } = appThrowing('a string');
+  expect((await request(app).get('/fhir/x')).status).toBe(500);
+});
+
+test.each([
+  [badRequest('bad', 'Parameters.parameter'), 400, 'invalid'],
+  [unprocessable('no', 'not-supported'), 422, 'not-supported'],
+])('OperationOutcomeError keeps its explicit status', async (error, status, code) => {
+  const { app } = appThrowing(error, '/cds-services/x');
+  const res = await request(app).get('/cds-services/x');
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  expect(res.body.issue[0].code).toBe(code);
+});
+
+test('body-parser failures: 400 for bad JSON, 413 for too large, 415 for a bad charset', async () => {
+  const { app } = appThrowing(new Error('unreached'));
+  const send = (body: string, type = 'application/json') => request(app).post('/fhir/x').set('Content-Type', type).send(body);
+  expect((await send('{"a":')).status).toBe(400);
+  expect((await send(JSON.stringify({ a: 'x'.repeat(200) }))).status).toBe(413);
+  expect((await send('{}', 'application/json; charset=latin-2')).status).toBe(415);
+});
