@@ -103,6 +103,7 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
       hasTokenScores: session.hasTokenScores,
       maxLength: config.window.maxLength,
       overlap: config.window.overlap,
+      thresholds: config.thresholds,
     },
     classify,
     predictionsOf: (classification) => selectPredictions(classification.probabilities, labels, config.thresholds),

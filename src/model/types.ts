@@ -16,6 +16,8 @@ export interface ModelInfo {
   hasTokenScores: boolean;
   maxLength: number;
   overlap: number;
+  /** Decision thresholds (probability), global and per code. */
+  thresholds: { global: number; perCode?: Record<string, number> };
 }
 
 /** Scores of one note. */

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench:model -- [--model <dir>] [--words 2000] [--runs 200] [--threads 2] [--note <file>]`
+ *
+ * Time to classify one note with a bundle, in-process (tokenizer with offsets, windows,
+ * onnxruntime, pooling): what the model stage costs per note, without HTTP. Prints JSON with
+ * the median, p95 and p99 of `classify`, and the share spent tokenizing.
+ *
+ * The default note is test/fixtures/notes/discharge-summary.txt repeated to `--words` words
+ * (a real-size note built from realistic text, not a real patient's note).
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../config';
+import { readBundle } from '../model/bundle';
+import { createClassifier } from '../model/classifier';
+import { createNoteTokenizer } from '../model/tokenizer';
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** A note of about `words` words made by repeating `text`. */
+export function noteOfWords(text: string, words: number): string {
+  const source = text.split(/(\s+)/);
+  const out: string[] = [];
+  let count = 0;
+  for (let i = 0; count < words; i = (i + 1) % source.length) {
+    out.push(source[i]);
+    if (/\S/.test(source[i])) count++;
+  }
+  return out.join('');
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'default') },
+      words: { type: 'string', default: '2000' },
+      runs: { type: 'string', default: '200' },
+      threads: { type: 'string', default: '2' },
+      note: { type: 'string', default: path.join(PROJECT_ROOT, 'test', 'fixtures', 'notes', 'discharge-summary.txt') },
+    },
+  });
+  const runs = Number(values.runs);
+  const text = noteOfWords(readFileSync(values.note!, 'utf8'), Number(values.words));
+  const classifier = await createClassifier(values.model!, { intraOpThreads: Number(values.threads) });
+  const tokenizer = createNoteTokenizer((await readBundle(values.model!)).tokenizerJson);
+
+  const time = async (fn: () => unknown) => {
+    const started = performance.now();
+    await fn();
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 20; i++) await classifier.classify(text); // warm-up
+  const total: number[] = [];
+  const tokenize: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    total.push(await time(() => classifier.classify(text)));
+    tokenize.push(await time(() => tokenizer.encode(text)));
+  }
+  total.sort((a, b) => a - b);
+  tokenize.sort((a, b) => a - b);
+  const sample = await classifier.classify(text);
+  const round = (x: number) => Number(x.toFixed(2));
+  console.log(JSON.stringify({
+    model: `${classifier.info.name} ${classifier.info.version}`,
+    note: { words: Number(values.words), characters: text.length, tokens: sample.tokenCount, windows: sample.windowCount },
+    runs,
+    intraOpThreads: Number(values.threads),
+    classifyMs: { p50: round(percentile(total, 50)), p95: round(percentile(total, 95)), p99: round(percentile(total, 99)), min: round(total[0]) },
+    tokenizeMs: { p50: round(percentile(tokenize, 50)), p95: round(percentile(tokenize, 95)) },
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+  }, null, 2));
+  await classifier.dispose();
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => {
+    console.error(error.message);
+    process.exit(1);
+  });
+}
