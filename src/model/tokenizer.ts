@@ -32,7 +32,18 @@ export interface NoteTokenizer {
 
 /** Subset of the tokenizer.json format we read to learn the piece markers. */
 interface TokenizerJson {
-  model?: { type?: string; unk_token?: string | null; continuing_subword_prefix?: string | null; end_of_word_suffix?: string | null };
+  model?: {
+    type?: string;
+    unk_token?: string | null;
+    continuing_subword_prefix?: string | null;
+    end_of_word_suffix?: string | null;
+    fuse_unk?: boolean;
+    /** Unigram names its unknown token by id: `vocab[unk_id][0]`. */
+    unk_id?: number | null;
+    vocab?: unknown;
+  };
+  added_tokens?: { content: string; normalized?: boolean }[];
+  normalizer?: unknown;
   pre_tokenizer?: TokenizerJsonStep | null;
   padding?: { pad_id?: number } | null;
 }
@@ -88,9 +99,20 @@ function offsetSchemeOf(spec: TokenizerJson): OffsetScheme {
     endOfWordSuffix: model.end_of_word_suffix ?? undefined,
     metaspace: metaspace ? (metaspace.replacement ?? '\u2581') : undefined,
     byteLevel: steps.some((s) => s.type === 'ByteLevel'),
-    unkToken: model.unk_token ?? undefined,
+    unkToken: model.unk_token ?? unigramUnknown(model),
     unkSpansWord: model.type === 'WordPiece',
+    // Unigram always fuses unknowns (in both libraries); BPE when the file says so.
+    fuseUnk: model.type === 'Unigram' || model.fuse_unk === true,
+    // The library looks for these in the raw text, before normalizing (the others are
+    // matched in the normalized text like any token).
+    addedTokens: (spec.added_tokens ?? []).filter((t) => !t.normalized || !spec.normalizer).map((t) => t.content),
   };
+}
+
+function unigramUnknown(model: NonNullable<TokenizerJson['model']>): string | undefined {
+  if (model.type !== 'Unigram' || typeof model.unk_id !== 'number' || !Array.isArray(model.vocab)) return undefined;
+  const entry: unknown = model.vocab[model.unk_id];
+  return Array.isArray(entry) && typeof entry[0] === 'string' ? entry[0] : undefined;
 }
 
 function flatten(step: TokenizerJsonStep | null | undefined): TokenizerJsonStep[] {
