@@ -53,8 +53,7 @@ export function laatToOnnx(weights: LaatWeights, docString: string): Uint8Array 
   const g = new GraphBuilder('laat_icd10cm')
     .input('input_ids', 'int32', ['batch', 'sequence'])
     .input('attention_mask', 'int32', ['batch', 'sequence']);
-  const hasBow = weights.tensors.has('bow');
-  for (const name of ['embedding', 'conv_weight', 'conv_bias', 'attention_w', 'attention_u', 'output_v', 'output_b', ...(hasBow ? ['bow'] : [])]) {
+  for (const name of ['embedding', 'conv_weight', 'conv_bias', 'attention_w', 'attention_u', 'output_v', 'output_b']) {
     g.initializer(name, t(name).data, t(name).shape);
   }
   g.initializer('axis_1', BigInt64Array.from([1n]), [1])
@@ -78,14 +77,8 @@ export function laatToOnnx(weights: LaatWeights, docString: string): Uint8Array 
     .node('Softmax', ['attention_masked'], ['attention'], { axis: attr.i(1) })
     .node('MatMul', ['hidden', 'output_v'], ['projection'])
     .node('Mul', ['attention', 'projection'], ['weighted'])
-    .node('Mul', ['weighted', 'mask_3d'], [hasBow ? 'attention_scores_masked' : 'token_scores']);
-  if (hasBow) {
-    // Bag-of-words path: each token adds its own weight for the label (laat.py --bow).
-    g.node('Gather', ['bow', 'input_ids'], ['bow_per_token'])
-      .node('Mul', ['bow_per_token', 'mask_3d'], ['bow_scores'])
-      .node('Add', ['attention_scores_masked', 'bow_scores'], ['token_scores']);
-  }
-  g.node('ReduceSum', ['token_scores', 'axis_1'], ['summed'], { keepdims: attr.i(0) })
+    .node('Mul', ['weighted', 'mask_3d'], ['token_scores'])
+    .node('ReduceSum', ['token_scores', 'axis_1'], ['summed'], { keepdims: attr.i(0) })
     .node('Add', ['summed', 'output_b'], ['logits'])
     .output('logits', 'float32', ['batch', labels])
     .output('token_scores', 'float32', ['batch', 'sequence', labels]);
