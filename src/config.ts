@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { AssertionStatus } from './evidence/assertion';
+import { DEFAULT_SUPPRESSED } from './evidence/context';
 
 /** The project root: one level above src/ (ts-jest) or dist/ (compiled). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -32,6 +34,8 @@ export interface Config {
   fhirTimeoutMs: number;
   /** LOINC codes that identify a discharge summary DocumentReference. */
   dischargeSummaryLoinc: readonly string[];
+  /** A code whose evidence has only these assertion statuses is not suggested. */
+  suppressAssertions: readonly AssertionStatus[];
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -71,6 +75,14 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const loinc = (env.DISCHARGE_SUMMARY_LOINC || '18842-5').split(',').map((c) => c.trim()).filter(Boolean);
   if (loinc.some((c) => !/^\d{1,7}-\d$/.test(c))) problems.push('DISCHARGE_SUMMARY_LOINC must be comma-separated LOINC codes such as 18842-5');
 
+  // "none" turns suppression off: every code over its threshold is shown, with its status.
+  const suppressRaw = env.SUPPRESS_ASSERTIONS ?? DEFAULT_SUPPRESSED.join(',');
+  const suppressAssertions = suppressRaw.trim() === 'none' ? [] : suppressRaw.split(',').map((s) => s.trim()).filter(Boolean) as AssertionStatus[];
+  const statuses: readonly string[] = ['present', 'negated', 'historical', 'family', 'hypothetical', 'uncertain'];
+  if (suppressAssertions.some((s) => !statuses.includes(s) || s === 'present')) {
+    problems.push(`SUPPRESS_ASSERTIONS must be "none" or comma-separated statuses among ${statuses.slice(1).join(', ')}`);
+  }
+
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '127.0.0.1',
@@ -82,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     publicBaseUrl,
     fhirTimeoutMs: int('FHIR_TIMEOUT_MS', 5000, 100, 60_000),
     dischargeSummaryLoinc: loinc,
+    suppressAssertions,
   };
   if (problems.length > 0) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
   return Object.freeze(config);

@@ -4,7 +4,11 @@
  * No HTTP, FHIR or CDS types here: edges build Notes and turn Suggestions into their own
  * wire shapes.
  */
+import type { AssertionStatus } from './evidence/assertion';
+import { DEFAULT_SUPPRESSED, DIAGNOSTIC_SECTIONS, mentionIn, overallStatus, passageContext, type PassageContext } from './evidence/context';
+import { occludedPassages } from './evidence/occlusion';
 import { passagesOf } from './evidence/passages';
+import { sectionsOf } from './evidence/sections';
 import { supportingPassages } from './evidence/token-evidence';
 import type { Classifier } from './model/types';
 import type { Note } from './note/note';
@@ -16,6 +20,8 @@ export interface Evidence {
   end: number;
   text: string;
   support: number;
+  /** Assertion status and section of the passage; absent when the code's mention in it could not be located. */
+  context?: PassageContext;
 }
 
 export interface Suggestion {
@@ -24,33 +30,58 @@ export interface Suggestion {
   /** Probability from the model, 0–1. */
   score: number;
   threshold: number;
-  /** Strongest first; empty when the model gives no per-token scores. */
+  /** Strongest first: from the model's per-token scores, else by occlusion (evidence/occlusion.ts). */
   evidence: Evidence[];
   /** Indexes of the notes in which the code reached its threshold. */
   notes: number[];
+  /** What the evidence as a whole says (overallStatus); absent when no passage's status is known. */
+  status?: AssertionStatus;
+}
+
+export interface SuggestOptions {
+  /**
+   * A code whose evidence has only these statuses is not suggested (default negated, family,
+   * hypothetical). A code with no located mention is kept: there is nothing to judge it by.
+   */
+  suppress?: readonly AssertionStatus[];
 }
 
 const MAX_PASSAGES = 3;
 
 /**
  * Classifies each note and merges the codes found: one suggestion per code, with the best
- * score over the notes and evidence from every note that supports it.
+ * score over the notes and evidence from every note that supports it. Codes whose evidence
+ * is only negated, about a relative or hypothetical are left out (options.suppress).
+ *
+ * Order: codes with present evidence in the discharge diagnoses or assessment first (the
+ * diagnostic statement is what a coder codes from), then by score.
  * @param notes - decoded documents (usually one discharge summary)
  * @param classifier - the loaded model
+ * @param options - statuses that suppress a code
  */
-export async function suggestConditions(notes: readonly Note[], classifier: Classifier): Promise<Suggestion[]> {
+export async function suggestConditions(notes: readonly Note[], classifier: Classifier, options: SuggestOptions = {}): Promise<Suggestion[]> {
+  const suppress = new Set(options.suppress ?? DEFAULT_SUPPRESSED);
   const byCode = new Map<string, Suggestion>();
   for (const [n, note] of notes.entries()) {
     const classification = await classifier.classify(note.text);
     const passages = passagesOf(note.text);
+    const sections = sectionsOf(note.text);
     for (const prediction of classifier.predictionsOf(classification)) {
-      const evidence = supportingPassages(classification, prediction.index, passages, MAX_PASSAGES).map((p) => ({
+      const evidence = (
+        classification.tokenScores
+          ? supportingPassages(classification, prediction.index, passages, MAX_PASSAGES)
+          : await occludedPassages(classifier, note.text, classification, prediction.index, passages, MAX_PASSAGES)
+      ).map((p): Evidence => ({
         note: n,
         start: p.start,
         end: p.end,
         text: note.text.slice(p.start, p.end),
         support: p.support,
       }));
+      for (const e of evidence) {
+        const mention = mentionIn(note.text, e, prediction.index, prediction.display, classification);
+        if (mention) e.context = passageContext(note.text, e, mention, sections);
+      }
       const existing = byCode.get(prediction.code);
       if (!existing) {
         byCode.set(prediction.code, {
@@ -68,5 +99,9 @@ export async function suggestConditions(notes: readonly Note[], classifier: Clas
       }
     }
   }
-  return [...byCode.values()].sort((a, b) => b.score - a.score || a.code.localeCompare(b.code));
+  const diagnostic = (s: Suggestion) => s.evidence.some((e) => e.context?.status === 'present' && DIAGNOSTIC_SECTIONS.has(e.context.section?.kind ?? 'other'));
+  return [...byCode.values()]
+    .map((s) => ({ ...s, status: overallStatus(s.code, s.evidence.flatMap((e) => (e.context ? [e.context.status] : []))) }))
+    .filter((s) => !(s.status && suppress.has(s.status)))
+    .sort((a, b) => Number(diagnostic(b)) - Number(diagnostic(a)) || b.score - a.score || a.code.localeCompare(b.code));
 }

@@ -6,12 +6,14 @@
  * to a whole card (CDS Hooks 2.0 §Feedback): per-code cards give per-code override reasons.
  */
 import type { CodeSystem } from '@medplum/fhirtypes';
+import type { DeltaSuggestion } from '../coding/recorded-codes';
+import type { AssertionStatus } from '../evidence/assertion';
+import { describeContext } from '../evidence/context';
 import { percent, toCondition } from '../fhir/condition';
 import { CDS_TOPIC_SYSTEM, OVERRIDE_REASON_SYSTEM } from '../fhir/constants';
-import { escapeMarkdown } from '../fhir/markdown';
+import { escapeMarkdown, escapeMarkdownInline } from '../fhir/markdown';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import type { Suggestion } from '../suggest';
 import type { Card, Coding } from './types';
 
 /** CDS Hooks 2.0 §Card Attributes: summary "<140 characters". */
@@ -25,38 +27,71 @@ export interface CardContext {
   newId: () => string;
   overrideReasons: CodeSystem;
   topics: CodeSystem;
+  /** True when the encounter's recorded Conditions could not be read (no delta coding was done). */
+  recordedUnknown?: boolean;
 }
 
 /**
- * One-sentence summary with code, display and confidence, shortened (display first) to fit.
+ * One-sentence summary with code, display, confidence and (unless present) the assertion
+ * status, shortened (display first) to fit.
  * @param suggestion - the code and its score
  */
-export function summaryOf(suggestion: Suggestion): string {
-  const head = `Suggested ICD-10-CM ${suggestion.code}: `;
-  const tail = ` (${percent(suggestion.score)} confidence)`;
+export function summaryOf(suggestion: DeltaSuggestion): string {
+  const refined = suggestion.refines?.[0];
+  const head = refined
+    ? `Refine recorded ${refined.code} → ICD-10-CM ${suggestion.code}: `
+    : `Suggested ICD-10-CM ${suggestion.code}: `;
+  const status = suggestion.status && suggestion.status !== 'present' ? `, ${suggestion.status}` : '';
+  const tail = ` (${percent(suggestion.score)} confidence${status})`;
   const room = MAX_SUMMARY - Array.from(head + tail).length;
   const display = Array.from(suggestion.display);
   const shown = display.length <= room ? suggestion.display : `${display.slice(0, room - 1).join('').trimEnd()}…`;
   return `${head}${shown}${tail}`;
 }
 
+/** What a coder should weigh when the best evidence is not a plain present mention. */
+const STATUS_ADVICE: Readonly<Record<Exclude<AssertionStatus, 'present'>, string>> = {
+  uncertain: 'The note qualifies it (e.g. "probable", "suspected"); inpatient guidelines code it as if established only when it is still so at discharge.',
+  historical: 'The note mentions it as past history; code it only if it is still present or affects this stay.',
+  hypothetical: 'The note mentions it only as a possibility or plan.',
+  family: 'The note attributes it to a relative.',
+  negated: 'The note says it is absent.',
+};
+
+/** Markdown lines saying which recorded codes a refinement is more specific than. */
+function refinementLines(suggestion: DeltaSuggestion): string[] {
+  const refines = suggestion.refines ?? [];
+  if (refines.length === 0) return [];
+  const recorded = refines.map((r) => escapeMarkdown(`${r.code}${r.display ? ` (${r.display})` : ''}${r.reference ? `, ${r.reference}` : ''}`));
+  return [
+    `**Refines a recorded diagnosis:** ${recorded.join('; ')} ${refines.length > 1 ? 'are' : 'is'} recorded for this encounter, and ${escapeMarkdown(suggestion.code)} is more specific.`,
+    'Accepting adds it as a new provisional diagnosis; the recorded one stays as is (this service never changes or removes recorded data), so update or remove it yourself if the new code replaces it.',
+    '',
+  ];
+}
+
 /** Markdown detail: the quoted evidence, the confidence, the model, and what accepting does. */
-function detailOf(suggestion: Suggestion, ctx: CardContext): string {
+function detailOf(suggestion: DeltaSuggestion, ctx: CardContext): string {
   const lines: string[] = [];
   if (!ctx.model.clinicallyMeaningful) {
     lines.push('**Test model: these suggestions are not clinically meaningful.**', '');
   }
+  lines.push(...refinementLines(suggestion));
   if (suggestion.evidence.length > 0) {
     const documents = [...new Set(suggestion.evidence.map((e) => ctx.notes[e.note].source.display))];
     lines.push(`**Supporting text** (${escapeMarkdown(documents.join('; '))}):`, '');
-    for (const e of suggestion.evidence) lines.push(`> ${escapeMarkdown(e.text)}`, '');
+    for (const e of suggestion.evidence) lines.push(`> ${escapeMarkdown(e.text)}`, '', `_${escapeMarkdownInline(describeContext(e.context))}_`, '');
   } else {
     lines.push('The model did not point to a specific passage of the note.', '');
+  }
+  if (suggestion.status && suggestion.status !== 'present') {
+    lines.push(`**Status in the note:** ${suggestion.status}. ${STATUS_ADVICE[suggestion.status]}`, '');
   }
   lines.push(
     `**Confidence:** ${suggestion.score.toFixed(2)} (threshold ${suggestion.threshold.toFixed(2)})  `,
     `**Model:** ${escapeMarkdown(`${ctx.model.name} ${ctx.model.version}`)}`,
     '',
+    ...(ctx.recordedUnknown ? ['_The diagnoses already recorded for this encounter could not be read: this code may already be recorded._', ''] : []),
     '_Suggestion only: nothing is recorded unless you accept it, and it is recorded as provisional._',
   );
   return lines.join('\n');
@@ -67,7 +102,7 @@ function detailOf(suggestion: Suggestion, ctx: CardContext): string {
  * @param suggestions - ranked suggestions
  * @param ctx - patient, encounter, model, notes and id source
  */
-export function toCards(suggestions: readonly Suggestion[], ctx: CardContext): Card[] {
+export function toCards(suggestions: readonly DeltaSuggestion[], ctx: CardContext): Card[] {
   const topic = ctx.topics.concept![0];
   const overrideReasons: Coding[] = (ctx.overrideReasons.concept ?? []).map((c) => ({
     system: OVERRIDE_REASON_SYSTEM,
@@ -94,11 +129,11 @@ export function toCards(suggestions: readonly Suggestion[], ctx: CardContext): C
       },
       selectionBehavior: 'at-most-one',
       suggestions: [{
-        label: `Add ${suggestion.code} as a provisional encounter diagnosis`,
+        label: `Add ${suggestion.code} as a provisional encounter diagnosis${suggestion.refines ? ` (refines recorded ${suggestion.refines[0].code})` : ''}`,
         uuid: suggestionId,
         actions: [{
           type: 'create',
-          description: `Create a provisional encounter diagnosis ${suggestion.code} (${suggestion.display}) for this encounter`,
+          description: `Create a provisional encounter diagnosis ${suggestion.code} (${suggestion.display}) for this encounter${suggestion.refines ? `; the recorded ${suggestion.refines.map((r) => r.code).join(', ')} is not changed` : ''}`,
           resource: condition,
         }],
       }],

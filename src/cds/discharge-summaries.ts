@@ -18,7 +18,8 @@ export function summariesQuery(patientToken: string, loincCodes: readonly string
   return `DocumentReference?patient=${patientToken}&type=${types}`;
 }
 
-function isOperationOutcome(value: unknown): boolean {
+/** Whether a prefetch value reports a failed prefetch (§Prefetch: an OperationOutcome, possibly in a Bundle). */
+export function isOperationOutcome(value: unknown): boolean {
   const v = value as Resource | Bundle | null;
   if (!v || typeof v !== 'object') return false;
   if (v.resourceType === 'OperationOutcome') return true;

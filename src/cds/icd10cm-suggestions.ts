@@ -1,23 +1,25 @@
 /**
  * The `icd10cm-suggestions` service (hook encounter-discharge): discharge summaries of the
- * encounter → notes → suggestConditions → cards. Reads from the EHR, never writes to it.
+ * encounter → notes → suggestConditions → delta against the encounter's recorded Conditions
+ * → cards. Reads from the EHR, never writes to it.
  */
 import type { DocumentReference } from '@medplum/fhirtypes';
 import type { Services } from '../app';
+import { applyRecordedCodes } from '../coding/recorded-codes';
 import { OperationOutcomeError, preconditionFailed } from '../errors';
 import { chooseDocuments, noteOf } from '../fhir/document-reference';
 import { loadProfiles } from '../fhir/profiles';
+import { recordedCodesOf } from '../fhir/recorded-conditions';
 import type { Note } from '../note/note';
 import { suggestConditions } from '../suggest';
 import { toCards } from './cards';
 import { fetchSummaries, summariesFor, summariesQuery, SUMMARIES_KEY } from './discharge-summaries';
+import { CONDITIONS_KEY, conditionsQuery, recordedConditions, type RecordedConditions } from './encounter-conditions';
 import { createFhirClient, FhirAccessError, type FhirClient } from './fhir-client';
 import { parseHookRequest } from './request';
 import type { CdsServiceDefinition, EncounterDischargeContext, HookResponse } from './types';
 
 export const SERVICE_ID = 'icd10cm-suggestions';
-/** Prefetch key of the encounter's recorded Conditions (used to avoid re-suggesting codes). */
-export const CONDITIONS_KEY = 'encounterConditions';
 
 /** The discovery entry. */
 export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinition {
@@ -29,10 +31,10 @@ export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinitio
       'Suggests ICD-10-CM encounter diagnoses found in the discharge summary by a machine-learning model, each with its confidence and the passage of the note that supports it. Suggestions only: nothing is recorded unless a clinician or coder accepts a card, and accepted diagnoses are created as provisional.',
     prefetch: {
       [SUMMARIES_KEY]: summariesQuery('{{context.patientId}}', loincCodes),
-      [CONDITIONS_KEY]: 'Condition?patient={{context.patientId}}&encounter={{context.encounterId}}',
+      [CONDITIONS_KEY]: conditionsQuery('{{context.patientId}}', '{{context.encounterId}}'),
     },
     usageRequirements:
-      'Needs the discharge summary (DocumentReference with inline text, or a Binary readable with the hook\'s FHIR token), by prefetch or by read access to DocumentReference and Binary on fhirServer.',
+      'Needs the discharge summary (DocumentReference with inline text, or a Binary readable with the hook\'s FHIR token), by prefetch or by read access to DocumentReference and Binary on fhirServer. The encounter\'s Conditions (prefetch, or read access to Condition) let it leave out codes already recorded and show more specific codes as refinements; without them it still answers.',
   };
 }
 
@@ -55,6 +57,9 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
           maxBytes: config.maxBodyBytes,
         })
       : undefined;
+    // Read alongside the summaries (latency budget, §Calling a CDS Service); never rejects.
+    const recordedPending: Promise<RecordedConditions> = recordedConditions(request.prefetch, client, patientId, encounterId)
+      .catch(() => ({ conditions: [], known: false, reason: 'unreadable prefetch' }));
     const query = summariesQuery(encodeURIComponent(patientId), config.dischargeSummaryLoinc);
     const found = await fetchSummaries(request.prefetch, client, query);
     const summaries = summariesFor(found, patientId, encounterId, config.dischargeSummaryLoinc);
@@ -90,9 +95,21 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
       return { cards: [] };
     }
 
-    const suggestions = await suggestConditions(notes, classifier);
+    const suggestions = await suggestConditions(notes, classifier, { suppress: services.config.suppressAssertions });
+    // Delta coding: codes already recorded on the encounter are left out, finer ones refine them.
+    const recorded = await recordedPending;
+    const delta = applyRecordedCodes(suggestions, recordedCodesOf(recorded.conditions));
+    log.info({
+      requestId,
+      hookInstance: request.hookInstance,
+      recordedConditions: recorded.conditions.length,
+      recordedKnown: recorded.known,
+      ...(recorded.reason ? { recordedReason: recorded.reason } : {}),
+      dropped: delta.dropped.length,
+      refinements: delta.suggestions.filter((s) => s.refines).length,
+    }, 'encounter-discharge delta coding');
     return {
-      cards: toCards(suggestions, {
+      cards: toCards(delta.suggestions, {
         patientId,
         encounterId,
         model: classifier.info,
@@ -100,6 +117,7 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
         newId: services.newId,
         overrideReasons: profiles.overrideReasons,
         topics: profiles.cdsTopics,
+        recordedUnknown: !recorded.known,
       }),
     };
   };

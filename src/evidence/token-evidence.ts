@@ -7,7 +7,8 @@ import type { Classification } from '../model/types';
 import { passageAt, type Span } from './passages';
 
 export interface ScoredSpan extends Span {
-  /** Sum of the positive token scores for the code inside the passage. */
+  /** How much the passage supports the code: here the sum of its positive token scores for
+   * the code; with occlusion.ts, the drop of the code's logit when the passage is deleted. */
   support: number;
 }
 
@@ -34,6 +35,18 @@ export function supportingPassages(
     const p = passageAt(passages, tokenOffsets[2 * t]);
     if (p >= 0) support.set(p, (support.get(p) ?? 0) + score);
   }
+  return strongestPassages(support, passages, max);
+}
+
+/**
+ * The passages to quote for one code, strongest first: at most `max`, and only those with at
+ * least a quarter of the strongest one's support. Shared by every evidence method so that
+ * they quote by the same policy.
+ * @param support - positive support by passage index
+ * @param passages - passagesOf(note text)
+ * @param max - at most this many passages
+ */
+export function strongestPassages(support: ReadonlyMap<number, number>, passages: readonly Span[], max: number): ScoredSpan[] {
   const ranked = [...support.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   if (ranked.length === 0) return [];
   // Keep passages that carry a meaningful share of the strongest one's support, so a card

@@ -5,12 +5,14 @@
  * confidence and the passages of the source document that support it. Used by both edges.
  */
 import type { Condition, Encounter, Extension, Patient, Reference } from '@medplum/fhirtypes';
+import type { DeltaSuggestion } from '../coding/recorded-codes';
+import { describeContext } from '../evidence/context';
 import { codePointIndex } from '../evidence/passages';
 import type { ModelInfo } from '../model/types';
 import type { Note, NoteSource } from '../note/note';
-import type { Suggestion } from '../suggest';
 import {
   CONDITION_CATEGORY_SYSTEM,
+  CONDITION_RELATED_EXTENSION,
   CONDITION_VERIFICATION_SYSTEM,
   CONFIDENCE_EXTENSION,
   DERIVATION_REFERENCE_EXTENSION,
@@ -20,6 +22,7 @@ import {
   URN_SYSTEM,
 } from './constants';
 import { escapeMarkdownInline } from './markdown';
+import { recordedReferenceOf } from './recorded-conditions';
 
 export interface ConditionContext {
   /** The patient, e.g. `{ reference: 'Patient/123' }` */
@@ -45,11 +48,12 @@ export function percent(score: number): string {
 }
 
 /**
- * Builds the suggested Condition.
- * @param suggestion - code, score and evidence
+ * Builds the suggested Condition. A refinement points to each recorded Condition it refines
+ * (extension condition-related) and says so in a note; the recorded ones are not touched.
+ * @param suggestion - code, score and evidence, and the recorded codes it refines
  * @param ctx - patient, encounter, model and the notes the evidence points into
  */
-export function toCondition(suggestion: Suggestion, ctx: ConditionContext): Condition {
+export function toCondition(suggestion: DeltaSuggestion, ctx: ConditionContext): Condition {
   const modelLabel = `${ctx.model.name} ${ctx.model.version}`;
   const derivations: Extension[] = suggestion.evidence.map((e) => {
     const note = ctx.notes[e.note];
@@ -67,13 +71,15 @@ export function toCondition(suggestion: Suggestion, ctx: ConditionContext): Cond
     };
   });
   const documents = suggestion.notes.map((n) => documentReferenceOf(ctx.notes[n].source));
+  const refines = suggestion.refines ?? [];
+  const related: Extension[] = refines.map((r) => ({ url: CONDITION_RELATED_EXTENSION, valueReference: recordedReferenceOf(r) }));
   return {
     resourceType: 'Condition',
     meta: {
       profile: [SUGGESTED_CONDITION_PROFILE],
       security: [{ system: OBSERVATION_VALUE_SYSTEM, code: 'AIAST', display: 'Artificial Intelligence asserted' }],
     },
-    extension: [{ url: CONFIDENCE_EXTENSION, valueDecimal: Number(suggestion.score.toFixed(4)) }, ...derivations],
+    extension: [{ url: CONFIDENCE_EXTENSION, valueDecimal: Number(suggestion.score.toFixed(4)) }, ...derivations, ...related],
     identifier: [{ system: URN_SYSTEM, value: `urn:uuid:${ctx.suggestionId}` }],
     verificationStatus: {
       coding: [{ system: CONDITION_VERIFICATION_SYSTEM, code: 'provisional', display: 'Provisional' }],
@@ -95,7 +101,12 @@ export function toCondition(suggestion: Suggestion, ctx: ConditionContext): Cond
       {
         text: `AI-suggested by ${escapeMarkdownInline(modelLabel)} with confidence ${suggestion.score.toFixed(2)}; not reviewed by a clinician.`,
       },
-      ...suggestion.evidence.map((e) => ({ text: `Source text: "${escapeMarkdownInline(e.text)}"` })),
+      ...suggestion.evidence.map((e) => ({
+        text: `Source text: "${escapeMarkdownInline(e.text)}" (${escapeMarkdownInline(describeContext(e.context))})`,
+      })),
+      ...refines.map((r) => ({
+        text: `Refines the recorded ${escapeMarkdownInline(recordedReferenceOf(r).display!)}${r.reference ? ` (${r.reference})` : ''}: ${suggestion.code} is more specific. The recorded Condition is left as is.`,
+      })),
     ],
   };
 }

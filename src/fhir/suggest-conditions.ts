@@ -1,23 +1,34 @@
 /**
  * POST /fhir/DocumentReference/$suggest-conditions: Parameters (or a bare DocumentReference)
- * → notes → suggestConditions → Bundle (collection) of suggested Conditions.
+ * → notes → suggestConditions → delta against the `recordedCondition` inputs → Bundle
+ * (collection) of suggested Conditions.
  * Stateless: nothing is stored, nothing is written anywhere.
  */
-import type { Bundle, BundleEntry, DocumentReference, OperationOutcomeIssue, Parameters, Patient, Reference } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, Condition, DocumentReference, OperationOutcomeIssue, Parameters, Patient, Reference } from '@medplum/fhirtypes';
 import type { RequestHandler } from 'express';
 import type { Services } from '../app';
+import { applyRecordedCodes } from '../coding/recorded-codes';
 import { badRequest, invalidResource, issue, outcomeOf, unprocessable } from '../errors';
 import type { Note } from '../note/note';
 import { suggestConditions } from '../suggest';
-import { toCondition } from './condition';
+import { documentReferenceOf, toCondition } from './condition';
 import { FHIR_JSON } from './constants';
 import { chooseDocuments, noteOf, typedIdOf } from './document-reference';
 import { readInParameters } from './parameters';
+import { modelDevice, suggestionProvenance } from './provenance';
 import type { Profiles } from './profiles';
+import { recordedCodesOf } from './recorded-conditions';
 import { validateResource } from './validate';
 
-/** The documents of a request body, each with its FHIRPath for error messages. */
-function documentsOf(body: unknown, profiles: Profiles): { doc: DocumentReference; expression: string }[] {
+interface Inputs {
+  /** The documents, each with its FHIRPath for error messages. */
+  documents: { doc: DocumentReference; expression: string }[];
+  /** The Conditions already recorded on the encounter (`recordedCondition`), likewise. */
+  recorded: { condition: Condition; expression: string }[];
+}
+
+/** The inputs of a request body (a bare DocumentReference has no recorded Conditions). */
+function inputsOf(body: unknown, profiles: Profiles): Inputs {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('Request body must be a Parameters or DocumentReference resource', undefined, 'structure');
   }
@@ -27,14 +38,35 @@ function documentsOf(body: unknown, profiles: Profiles): { doc: DocumentReferenc
   }
   const issues = validateResource(body, resourceType);
   if (issues.length > 0) throw invalidResource(issues);
-  if (resourceType === 'DocumentReference') return [{ doc: body as DocumentReference, expression: 'DocumentReference' }];
+  if (resourceType === 'DocumentReference') {
+    return { documents: [{ doc: body as DocumentReference, expression: 'DocumentReference' }], recorded: [] };
+  }
 
   const params = readInParameters(body as Parameters, profiles.suggestOperation);
   const all = (body as Parameters).parameter ?? [];
-  return (params.get('document') ?? []).map((p) => ({
-    doc: p.resource as DocumentReference,
-    expression: `Parameters.parameter[${all.indexOf(p)}].resource`,
-  }));
+  const expression = (p: (typeof all)[number]) => `Parameters.parameter[${all.indexOf(p)}].resource`;
+  return {
+    documents: (params.get('document') ?? []).map((p) => ({ doc: p.resource as DocumentReference, expression: expression(p) })),
+    recorded: (params.get('recordedCondition') ?? []).map((p) => ({ condition: p.resource as Condition, expression: expression(p) })),
+  };
+}
+
+/**
+ * Recorded Conditions must be about the documents' patient and, when both name one, their
+ * encounter: a delta against another patient's or stay's diagnoses would be wrong.
+ * @throws OperationOutcomeError 422 business-rule naming the Condition
+ */
+function checkRecorded(recorded: Inputs['recorded'], subject: Reference<Patient>, encounter: Reference | undefined): void {
+  const key = (r: Reference | undefined) => (r ? typedIdOf(r) ?? (r.identifier ? JSON.stringify(r.identifier) : undefined) : undefined);
+  for (const { condition, expression } of recorded) {
+    if (key(condition.subject) === undefined || key(condition.subject) !== key(subject)) {
+      throw unprocessable('A recordedCondition must be about the patient of the documents (subject)', 'business-rule', `${expression}.subject`);
+    }
+    const own = typedIdOf(condition.encounter);
+    if (own && encounter && own !== typedIdOf(encounter)) {
+      throw unprocessable('A recordedCondition must be recorded on the encounter of the documents', 'business-rule', `${expression}.encounter`);
+    }
+  }
 }
 
 /** The one patient all documents are about (Condition.subject is 1..1). */
@@ -60,7 +92,7 @@ function subjectOf(docs: { doc: DocumentReference; expression: string }[]): Refe
 export function suggestConditionsHandler(services: Services, profiles: Profiles): RequestHandler {
   const { config, classifier, log } = services;
   return async (req, res) => {
-    const requested = documentsOf(req.body, profiles);
+    const { documents: requested, recorded } = inputsOf(req.body, profiles);
     const choice = chooseDocuments(requested.map((r) => r.doc));
     const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
       issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression));
@@ -70,21 +102,27 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
     const used = choice.use.map((i) => requested[i]);
     const subject = subjectOf(used);
     const encounterRef = used.map(({ doc }) => doc.context?.encounter?.find((e) => typedIdOf(e)?.startsWith('Encounter/'))).find(Boolean);
+    checkRecorded(recorded, subject, encounterRef);
     const options = { maxBytes: config.maxBodyBytes, maxNoteChars: config.maxNoteChars };
     const notes: Note[] = [];
     for (const { doc, expression } of used) notes.push(await noteOf(doc, options, expression));
 
     const started = performance.now();
-    const suggestions = await suggestConditions(notes, classifier);
+    const suggestions = await suggestConditions(notes, classifier, { suppress: services.config.suppressAssertions });
+    // Delta coding: codes already recorded are left out, finer ones refine them.
+    const delta = applyRecordedCodes(suggestions, recordedCodesOf(recorded.map((r) => r.condition)));
     log.info({
       requestId: res.locals.requestId,
       documents: notes.length,
       characters: notes.reduce((n, note) => n + note.text.length, 0),
-      suggestions: suggestions.length,
+      suggestions: delta.suggestions.length,
+      recordedConditions: recorded.length,
+      dropped: delta.dropped.length,
+      refinements: delta.suggestions.filter((s) => s.refines).length,
       ms: performance.now() - started,
     }, 'suggest-conditions');
 
-    const entries: BundleEntry[] = suggestions.map((suggestion) => {
+    const entries: BundleEntry[] = delta.suggestions.map((suggestion) => {
       const id = services.newId();
       return {
         fullUrl: `urn:uuid:${id}`,
@@ -97,6 +135,15 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
         }),
       };
     });
+    if (entries.length > 0) {
+      const device = `urn:uuid:${services.newId()}`;
+      const targets = entries.map((e) => e.fullUrl!);
+      const sources = notes.map((note) => documentReferenceOf(note.source));
+      entries.push(
+        { fullUrl: device, resource: modelDevice(classifier.info) },
+        { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
+      );
+    }
     if (warnings.length > 0) {
       entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
     }

@@ -11,7 +11,7 @@ import { poolLogits, selectPredictions, sigmoid } from './postprocess';
 import { openSession } from './session';
 import { createNoteTokenizer } from './tokenizer';
 import type { Classification, Classifier } from './types';
-import { buildBatches, planWindows } from './windows';
+import { buildBatches, planWindows, type TokenWindow } from './windows';
 
 export interface ClassifierOptions {
   /** onnxruntime intra-op threads (0: one per core). */
@@ -45,42 +45,88 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
   const special = { prefixIds: tokenizer.prefixIds, suffixIds: tokenizer.suffixIds, padId: padId as number };
   const L = labels.length;
 
-  async function classify(text: string): Promise<Classification> {
-    const tokens = tokenizer.encode(text);
-    const n = tokens.ids.length;
-    const windows = planWindows(n, contentLength, config.window.overlap);
+  /**
+   * Logits `[windows, labels]` of windows over `ids`, run in batches; with `tokenScores`
+   * (`[ids.length, labels]`, filled with -Infinity), also keeps each token's highest score over
+   * the windows holding it.
+   */
+  async function runWindows(ids: Int32Array, windows: TokenWindow[], tokenScores?: Float32Array): Promise<Float32Array> {
     const windowLogits = new Float32Array(windows.length * L);
-    let tokenScores: Float32Array | undefined;
     let w = 0;
-    for (const batch of buildBatches(tokens.ids, windows, config.batchSize, special)) {
+    for (const batch of buildBatches(ids, windows, config.batchSize, special)) {
       const out = await session.run(batch.ids, batch.mask, batch.windows.length, batch.seqLen);
       if (out.labels !== L) {
         throw new Error(`model gives ${out.labels} logits per window but labels.json has ${L} labels`);
       }
       windowLogits.set(out.logits, w * L);
-      if (out.tokenScores) {
-        tokenScores ??= new Float32Array(n * L).fill(-Infinity);
+      if (tokenScores && out.tokenScores) {
         batch.windows.forEach((win, row) => {
           for (let t = win.start; t < win.end; t++) {
             const from = (row * batch.seqLen + batch.contentOffset + t - win.start) * L;
             for (let l = 0; l < L; l++) {
               const v = out.tokenScores![from + l];
-              if (v > tokenScores![t * L + l]) tokenScores![t * L + l] = v;
+              if (v > tokenScores[t * L + l]) tokenScores[t * L + l] = v;
             }
           }
         });
       }
       w += batch.windows.length;
     }
-    const pooled = poolLogits(windowLogits, L, config.pooling);
+    return windowLogits;
+  }
+
+  async function classify(text: string): Promise<Classification> {
+    const tokens = tokenizer.encode(text);
+    const n = tokens.ids.length;
+    const windows = planWindows(n, contentLength, config.window.overlap);
+    const tokenScores = session.hasTokenScores ? new Float32Array(n * L).fill(-Infinity) : undefined;
+    const windowLogits = await runWindows(tokens.ids, windows, tokenScores);
+    const logits = poolLogits(windowLogits, L, config.pooling);
     return {
-      probabilities: pooled.map(sigmoid),
+      probabilities: logits.map(sigmoid),
+      logits,
       tokenCount: n,
       tokenOffsets: tokens.offsets,
       tokenScores,
       windowCount: windows.length,
+      windows,
+      windowLogits,
       unalignedTokens: tokens.unaligned,
     };
+  }
+
+  // Deleting tokens, rather than replacing them with the pad id or masking them with
+  // attention 0, is what blanking the text and classifying it again does (the tokenizer drops
+  // white space), and it relies on no model's handling of padding: HF sequence classifiers
+  // for GPT-style models (BioGPT) pool at the token before the first pad id, and a graph may
+  // ignore attention_mask on some path. Windows keep their token boundaries, so only the
+  // windows holding the deleted tokens are run again.
+  async function windowLogitsWithout(
+    text: string,
+    classification: Classification,
+    deletions: readonly (readonly TokenWindow[])[],
+  ): Promise<Float32Array[]> {
+    const { ids } = tokenizer.encode(text);
+    if (ids.length !== classification.tokenCount) throw new Error('windowLogitsWithout: the text is not the classified note');
+    const { windows, windowLogits } = classification;
+    // The shortened windows of every deletion, laid end to end in `kept` so that one run
+    // batches them all; an emptied window is run as the window of an empty note.
+    const kept: number[] = [];
+    const shortened: TokenWindow[] = [];
+    const rows: { deletion: number; window: number }[] = [];
+    deletions.forEach((ranges, deletion) =>
+      windows.forEach((win, window) => {
+        if (!ranges.some((r) => r.start < win.end && r.end > win.start)) return;
+        const start = kept.length;
+        for (let t = win.start; t < win.end; t++) if (!ranges.some((r) => t >= r.start && t < r.end)) kept.push(ids[t]);
+        shortened.push({ start, end: kept.length });
+        rows.push({ deletion, window });
+      }),
+    );
+    const rowLogits = await runWindows(Int32Array.from(kept), shortened);
+    const results = deletions.map(() => windowLogits.slice());
+    rows.forEach(({ deletion, window }, row) => results[deletion].set(rowLogits.subarray(row * L, (row + 1) * L), window * L));
+    return results;
   }
 
   // Probe: one short window must give one logit per label (and token scores of the right
@@ -103,10 +149,12 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
       hasTokenScores: session.hasTokenScores,
       maxLength: config.window.maxLength,
       overlap: config.window.overlap,
+      pooling: config.pooling,
       thresholds: config.thresholds,
     },
     classify,
     predictionsOf: (classification) => selectPredictions(classification.probabilities, labels, config.thresholds),
+    windowLogitsWithout,
     dispose: () => session.release(),
   };
 }

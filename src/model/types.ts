@@ -1,7 +1,8 @@
 /**
  * What the rest of the service sees of a model: no tensors, no tokenizer objects.
  */
-import type { Label } from './bundle';
+import type { Label, Pooling } from './bundle';
+import type { TokenWindow } from './windows';
 
 export type { Label } from './bundle';
 
@@ -16,6 +17,8 @@ export interface ModelInfo {
   hasTokenScores: boolean;
   maxLength: number;
   overlap: number;
+  /** How window logits become the note's logit (`max`: the strongest window decides). */
+  pooling: Pooling;
   /** Decision thresholds (probability), global and per code. */
   thresholds: { global: number; perCode?: Record<string, number> };
 }
@@ -24,6 +27,8 @@ export interface ModelInfo {
 export interface Classification {
   /** Probability per label (sigmoid of the pooled logit), in label order. */
   probabilities: Float32Array;
+  /** The pooled logit per label, before the sigmoid (kept because the sigmoid saturates). */
+  logits: Float32Array;
   /** Number of note tokens and their UTF-16 offsets `[start, end)` into the note text. */
   tokenCount: number;
   tokenOffsets: Int32Array;
@@ -31,6 +36,9 @@ export interface Classification {
    * the token; absent when the model has no token_scores output. */
   tokenScores?: Float32Array;
   windowCount: number;
+  /** Note tokens `[start, end)` of each window, and each window's logits `[windowCount, labels]`. */
+  windows: readonly TokenWindow[];
+  windowLogits: Float32Array;
   /** Tokens whose offsets could not be recovered (expected 0). */
   unalignedTokens: number;
 }
@@ -49,5 +57,14 @@ export interface Classifier {
   classify(text: string): Promise<Classification>;
   /** Codes at or above their threshold, most probable first. */
   predictionsOf(classification: Classification): Prediction[];
+  /**
+   * Window logits `[windowCount, labels]` of the note with tokens deleted, once per deletion:
+   * each deletion is a set of note-token ranges, removed from the windows that hold them. Only
+   * those windows are run again; the others keep their logits from `classification`.
+   * @param text - the note `classification` was computed from
+   * @param classification - classify(text)
+   * @param deletions - token ranges `[start, end)` to delete, one set per result
+   */
+  windowLogitsWithout(text: string, classification: Classification, deletions: readonly (readonly TokenWindow[])[]): Promise<Float32Array[]>;
   dispose(): Promise<void>;
 }

@@ -179,9 +179,11 @@ describe('encounter-discharge without usable prefetch', () => {
     const res = await call(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth }));
     expect(res.status).toBe(200);
     expectCards(res.body);
-    expect(ehr.requests.map((r) => [r.method, decodeURIComponent(r.url), r.authorization])).toEqual([
-      ['GET', '/fhir/DocumentReference?patient=1288992&type=http://loinc.org|18842-5', 'Bearer secret-token-123'],
+    // The recorded Conditions are searched too, alongside the summaries (order not fixed).
+    expect(ehr.requests.map((r) => [r.method, decodeURIComponent(r.url), r.authorization]).sort()).toEqual([
+      ['GET', '/fhir/Condition?patient=1288992&encounter=456', 'Bearer secret-token-123'],
       ['GET', '/fhir/DocumentReference?patient=1288992&page=2', 'Bearer secret-token-123'],
+      ['GET', '/fhir/DocumentReference?patient=1288992&type=http://loinc.org|18842-5', 'Bearer secret-token-123'],
     ]);
     expect(logs.some((l) => l.includes('secret-token-123'))).toBe(false);
   });
@@ -191,7 +193,7 @@ describe('encounter-discharge without usable prefetch', () => {
       ['/Binary/note-1', json({ resourceType: 'Binary', contentType: 'text/plain; charset=utf-8', data: base64('Chronic obstructive pulmonary disease (COPD).') })],
     ]);
     const doc = documentReference('', { content: [{ attachment: { contentType: 'text/plain', url: 'Binary/note-1' } }] });
-    const res = await call(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc) } }));
+    const res = await call(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc), encounterConditions: null } }));
     expect(res.status).toBe(200);
     expect(res.body.cards.map((c: Card) => conditionOf(c).code!.coding![0].code)).toEqual(['J44.9']);
     expect(ehr.requests).toEqual([expect.objectContaining({ url: '/fhir/Binary/note-1', authorization: 'Bearer secret-token-123' })]);

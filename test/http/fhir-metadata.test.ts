@@ -47,6 +47,7 @@ test('the OperationDefinition declares a side-effect-free type-level operation',
   expect(op).toMatchObject({ code: 'suggest-conditions', affectsState: false, system: false, type: true, instance: false, resource: ['DocumentReference'] });
   expect(op.parameter!.map((p) => [p.name, p.use, p.min, p.max, p.type])).toEqual([
     ['document', 'in', 1, '*', 'DocumentReference'],
+    ['recordedCondition', 'in', 0, '*', 'Condition'],
     ['return', 'out', 1, '1', 'Bundle'],
   ]);
 });

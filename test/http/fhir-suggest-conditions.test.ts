@@ -1,4 +1,4 @@
-import type { Bundle, Condition, OperationOutcome } from '@medplum/fhirtypes';
+import type { Bundle, Condition, Device, OperationOutcome, Provenance } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { createTestApp } from '../helpers/app';
 import { codePointSlice, expectSuggestedCondition, expectValidFhir, resourcesOf } from '../helpers/expect-valid';
@@ -51,6 +51,30 @@ describe('POST $suggest-conditions', () => {
     }
     // R05.9 (cough) is below its per-code threshold 0.6 in the tiny model: not suggested.
     expect(codesOf(bundle)).not.toContain('R05.9');
+  });
+
+  test('a Provenance names the model (a Device) as the author of every suggestion, from the source document', async () => {
+    const res = await post(parametersOf(documentReference(SAMPLE_NOTE)));
+    const bundle = res.body as Bundle;
+    const entries = bundle.entry!;
+    const conditionUrls = entries.filter((e) => e.resource!.resourceType === 'Condition').map((e) => e.fullUrl);
+    const provenances = entries.filter((e) => e.resource!.resourceType === 'Provenance').map((e) => e.resource as Provenance);
+    expect(provenances).toHaveLength(1);
+    const [provenance] = provenances;
+    expect(provenance.target.map((t) => t.reference).sort()).toEqual([...conditionUrls].sort());
+    expect(provenance.recorded).toBe('2026-11-25T12:00:00.000Z');
+    expect(provenance.agent[0].type!.coding![0].code).toBe('author');
+    expect(provenance.entity).toEqual([{ role: 'source', what: { reference: 'DocumentReference/ds-1', display: 'Discharge summary 2026-11-25' } }]);
+    const device = entries.find((e) => e.fullUrl === provenance.agent[0].who.reference)!.resource as Device;
+    expect(device.resourceType).toBe('Device');
+    expect(device.deviceName).toEqual([{ name: 'icd10-cds-test-keywords', type: 'model-name' }]);
+    expect(device.version![0].value).toBe('1.0.0');
+  });
+
+  test('no suggestion, no Provenance', async () => {
+    const res = await post(parametersOf(documentReference('Routine follow-up. Nothing new.')));
+    expect(res.status).toBe(200);
+    expect(resourcesOf(res.body)).toEqual([]);
   });
 
   test('evidence quotes the passage that mentions the code', async () => {
@@ -112,7 +136,7 @@ describe('POST $suggest-conditions', () => {
     expect(res.status).toBe(200);
     const [copd] = conditionsOf(res.body);
     expect(copd.code!.coding![0].code).toBe('J44.9');
-    expect(copd.note!.map((n) => n.text)).toContain('Source text: "Dx: COPD exacerbation \\& hypoxia."');
+    expect(copd.note!.map((n) => n.text)).toContain('Source text: "Dx: COPD exacerbation \\& hypoxia." (present)');
   });
 
   test('entered-in-error documents are skipped; a superseded one gives way to its replacement', async () => {

@@ -38,7 +38,7 @@ test('FHIR example: a Bundle whose every Condition is provisional, with confiden
   expect(res.status).toBe(200);
   const bundle = res.body as Bundle;
   expectValidFhir(bundle);
-  const conditions = bundle.entry!.map((e) => e.resource as Condition);
+  const conditions = bundle.entry!.map((e) => e.resource!).filter((r): r is Condition => r.resourceType === 'Condition');
   expect(conditions.length).toBeGreaterThan(0);
   for (const c of conditions) {
     expectSuggestedCondition(c);

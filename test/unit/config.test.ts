@@ -14,6 +14,7 @@ test('defaults', () => {
     publicBaseUrl: undefined,
     fhirTimeoutMs: 5000,
     dischargeSummaryLoinc: ['18842-5'],
+    suppressAssertions: ['negated', 'family', 'hypothetical'],
   });
   expect(Object.isFrozen(config)).toBe(true);
 });
@@ -25,4 +26,11 @@ test('values are parsed and every problem is reported at once', () => {
     'Invalid configuration:\n- LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n- PUBLIC_BASE_URL must be an absolute http(s) URL\n' +
       '- DISCHARGE_SUMMARY_LOINC must be comma-separated LOINC codes such as 18842-5\n- PORT must be an integer between 0 and 65535',
   );
+});
+
+test('SUPPRESS_ASSERTIONS: a list of statuses, or none', () => {
+  expect(loadConfig({ SUPPRESS_ASSERTIONS: 'negated, family' }).suppressAssertions).toEqual(['negated', 'family']);
+  expect(loadConfig({ SUPPRESS_ASSERTIONS: 'none' }).suppressAssertions).toEqual([]);
+  expect(() => loadConfig({ SUPPRESS_ASSERTIONS: 'present' })).toThrow('SUPPRESS_ASSERTIONS must be "none" or comma-separated statuses');
+  expect(() => loadConfig({ SUPPRESS_ASSERTIONS: 'denied' })).toThrow('SUPPRESS_ASSERTIONS must be');
 });

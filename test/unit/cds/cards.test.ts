@@ -27,3 +27,11 @@ test.each([
 test('escapeMarkdownInline keeps ordinary punctuation readable', () => {
   expect(escapeMarkdownInline('Dx: COPD (acute), 5.5 mg/kg; <script> & *x*')).toBe('Dx: COPD (acute), 5.5 mg/kg; \\<script\\> \\& \\*x\\*');
 });
+
+test('summary of a refinement: names the recorded code it refines, and still fits', () => {
+  const refinement = { ...suggestion('Type 2 diabetes mellitus with hyperglycemia'), code: 'E11.65', refines: [{ code: 'E11.9', reference: 'Condition/c1' }] };
+  expect(summaryOf(refinement)).toBe('Refine recorded E11.9 → ICD-10-CM E11.65: Type 2 diabetes mellitus with hyperglycemia (87% confidence)');
+  const long = { ...refinement, code: 'S72.001A', display: 'Very long display '.repeat(20), refines: [{ code: 'S72.001' }] };
+  expect(Array.from(summaryOf(long)).length).toBeLessThanOrEqual(MAX_SUMMARY);
+  expect(summaryOf(long)).toMatch(/^Refine recorded S72\.001 → ICD-10-CM S72\.001A: Very long display .*\S… \(87% confidence\)$/);
+});
