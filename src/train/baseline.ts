@@ -1,5 +1,5 @@
 /**
- * `node dist/train/baseline.js --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N]`:
+ * `npm run baseline -- --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N]`:
  * the TF-IDF + logistic-regression baseline the default model must beat.
  *
  * Everything but the classifier is shared with train.ts, so the comparison is like for like:
@@ -14,7 +14,8 @@
  * and writes its test probabilities; it does not see thresholds or report figures.
  * Prints JSON shaped like `npm run evaluate`'s output: `metrics` on test (with thresholds
  * tuned out of fold), `crossValidationMetrics` out of fold (optimistic: the thresholds and
- * hyper-parameters were chosen on them). Progress goes to stderr.
+ * hyper-parameters were chosen on them), and writes the same to `<work>/result.json`.
+ * Progress goes to stderr.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +66,7 @@ export interface BaselineTraining {
  */
 export interface BaselineEvaluation {
   model: { name: 'tfidf-logreg-baseline'; version: string; dir: string; training: BaselineTraining };
-  data: { file: string; documents: number; source: string; seed: number; splits: { train: number; folds: number; test: number } };
+  data: { file: string; documents: number; source: string; seed: number; splits: { train: number; folds: number; test: number }; labels: string[] };
   thresholds: Thresholds;
   metrics: Metrics;
   crossValidationMetrics: Metrics;
@@ -136,6 +137,7 @@ export function runBaseline(options: BaselineOptions): BaselineEvaluation {
       source: options.data,
       seed: options.seed,
       splits: { train: train.length, folds: options.folds, test: test.length },
+      labels: codes,
     },
     thresholds,
     metrics: roundMetrics(computeMetrics(testScores, codes, thresholdOf)),
@@ -157,7 +159,7 @@ function main() {
     },
   });
   if (!values.data) {
-    console.error('usage: node dist/train/baseline.js --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N] [--python /usr/bin/python3]');
+    console.error('usage: npm run baseline -- --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N] [--python /usr/bin/python3]');
     process.exit(2);
   }
   try {
@@ -171,7 +173,11 @@ function main() {
       python: values.python!,
       log: (line) => console.error(line),
     });
-    console.log(JSON.stringify(result, null, 2));
+    const text = JSON.stringify(result, null, 2);
+    // Kept in the work directory too: `npm run train -- --baseline <work>/result.json` records
+    // it next to the default model's figures.
+    writeFileSync(path.join(values.work!, 'result.json'), `${text}\n`);
+    console.log(text);
   } catch (error) {
     console.error(`baseline failed: ${(error as Error).message}`);
     process.exit(1);

@@ -14,7 +14,9 @@
  * 5. Parity: onnxruntime's probabilities on the training documents must equal PyTorch's.
  * 6. Thresholds: tuned on the out-of-fold probabilities (every training document scored by a
  *    model that did not see it; thresholds.ts).
- * 7. Test figures: the serving path on the test split, stored in config.json `metrics`.
+ * 7. Test figures: the serving path on the test split, stored in config.json `metrics`, with
+ *    the baseline's (`--baseline`, from `npm run baseline`) and the figures on the committed
+ *    reference slice that a test re-checks the shipped bundle against.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,10 +28,11 @@ import type { BundleConfig, Label } from '../model/bundle';
 import { createClassifier } from '../model/classifier';
 import { createNoteTokenizer } from '../model/tokenizer';
 import { planWindows } from '../model/windows';
-import { codiespSplits, toJsonl, type Doc } from './dataset';
+import { PROJECT_ROOT } from '../config';
+import { codiespSplits, readJsonl, toJsonl, type Doc } from './dataset';
 import { laatToOnnx, readLaatWeights } from './export-laat';
 import { computeMetrics, roundMetrics } from './metrics';
-import { scoreDocuments } from './scoring';
+import { scoreDocuments, thresholdsOf } from './scoring';
 import { tuneThresholds } from './thresholds';
 import { trainWordPiece, wordPieceTokenizerJson } from './wordpiece';
 
@@ -49,10 +52,58 @@ export interface TrainOptions {
   name: string;
   version: string;
   folds: number;
+  /**
+   * result.json of `npm run baseline` on the same data, seed and folds: recorded in
+   * config.json `metrics.baseline` so the bundle carries the figures it is compared with.
+   */
+  baseline?: string;
   /** Extra arguments for laat.py, e.g. ['--epochs', '3']. */
   pythonArgs: string[];
   python: string;
   log: (line: string) => void;
+}
+
+/**
+ * The committed documents every shipped bundle is re-checked on: the bundle's figures on them
+ * go into config.json (`metrics.referenceSlice`) and a test recomputes them from the bundle.
+ * Path relative to the project root.
+ */
+export const REFERENCE_SLICE = 'test/fixtures/train-slice/cases.jsonl';
+
+/** Figures of a bundle on {@link REFERENCE_SLICE}, through the serving path (no per-code table). */
+export async function referenceSliceMetrics(bundleDir: string): Promise<Record<string, unknown>> {
+  const classifier = await createClassifier(bundleDir, { intraOpThreads: 0 });
+  try {
+    const docs = readJsonl(path.join(PROJECT_ROOT, REFERENCE_SLICE));
+    const codes = classifier.info.labels.map((l) => l.code);
+    const { perCode: _perCode, ...rest } = computeMetrics(await scoreDocuments(classifier, docs), codes, thresholdsOf(classifier));
+    return { file: REFERENCE_SLICE, ...roundMetrics(rest) };
+  } finally {
+    await classifier.dispose();
+  }
+}
+
+/**
+ * The figures of a baseline run, after checking it used this training's protocol (labels,
+ * test documents, seed, folds): comparing figures from different splits would mislead.
+ */
+function baselineSummary(file: string, codes: readonly string[], testDocuments: number, options: TrainOptions) {
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  const data = result.data ?? {};
+  const mismatch = [
+    JSON.stringify(data.labels) !== JSON.stringify(codes) && 'labels',
+    data.splits?.test !== testDocuments && 'test documents',
+    data.seed !== options.seed && 'seed',
+    data.splits?.folds !== options.folds && 'folds',
+  ].filter(Boolean);
+  if (mismatch.length > 0) throw new Error(`${file} was made with another protocol (${mismatch.join(', ')} differ)`);
+  const summary = ({ perCode: _perCode, ...rest }: Record<string, unknown>) => rest;
+  return {
+    model: `${result.model.name} ${result.model.version}`,
+    hyperParameters: result.model.training.hyperParameters,
+    test: summary(result.metrics),
+    crossValidation: summary(result.crossValidationMetrics),
+  };
 }
 
 /** Display text of each code, from the CDC billable list (tsv.gz) or an existing labels.json. */
@@ -179,6 +230,9 @@ export async function trainBundle(options: TrainOptions) {
     parityMaxAbsDiff: Number(parity.toExponential(2)),
     training: { finalEpochs: weights.manifest.finalEpochs, folds: weights.manifest.folds, hyperParameters: weights.manifest.hyperParameters },
   };
+  if (options.baseline) config.metrics.baseline = baselineSummary(options.baseline, codes, test.length, options);
+  writeBundle();
+  config.metrics.referenceSlice = await referenceSliceMetrics(stage);
   writeBundle();
   mkdirSync(options.out, { recursive: true });
   for (const file of ['model.onnx', 'tokenizer.json', 'labels.json', 'config.json']) cpSync(path.join(stage, file), path.join(options.out, file));
@@ -203,11 +257,12 @@ function main() {
       name: { type: 'string', default: 'icd10-cds-laat-codiesp50' },
       version: { type: 'string', default: '1.0.0' },
       python: { type: 'string', default: '/usr/bin/python3' },
+      baseline: { type: 'string' },
       'python-arg': { type: 'string', multiple: true, default: [] },
     },
   });
   if (!values.data || !values.out) {
-    console.error('usage: npm run train -- --data <CodiEsp dir> --out <bundle dir> [--displays <icd10cm billable .tsv.gz | labels.json>] [--work .train] [--limit N] [--python-arg=--epochs --python-arg=3]');
+    console.error('usage: npm run train -- --data <CodiEsp dir> --out <bundle dir> [--displays <icd10cm billable .tsv.gz | labels.json>] [--work .train] [--baseline .train-baseline/result.json] [--limit N] [--python-arg=--epochs --python-arg=3]');
     process.exit(2);
   }
   const displays = values.displays ?? path.join('models', 'default', 'labels.json');
@@ -230,6 +285,7 @@ function main() {
     name: values.name!,
     version: values.version!,
     python: values.python!,
+    baseline: values.baseline,
     pythonArgs: values['python-arg']!,
     log: (line) => console.error(line),
   }).then((result) => {

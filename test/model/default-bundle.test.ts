@@ -1,0 +1,86 @@
+/**
+ * The shipped default bundle (models/default) loads, fits the contract, and reproduces the
+ * figures recorded in its config.json (and MODEL_CARD.md):
+ * - always, on the committed reference slice (metrics.referenceSlice);
+ * - when CODIESP_DIR names the CodiEsp directory (.ci/run sets it where the data exists), on
+ *   the held-out test split (metrics.test), exactly what `npm run evaluate -- --data <dir>`
+ *   prints.
+ * Tolerance: 0.005 on every figure. The same bytes on the same runtime give identical
+ * scores; across CPUs, float rounding could move one score across its threshold, which shifts
+ * an F1 on these document counts by less than that.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { PROJECT_ROOT } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { createClassifier } from '../../src/model/classifier';
+import { openSqliteStore } from '../../src/store/sqlite';
+import { FIXED_NOW, seqIds, testConfig } from '../helpers/app';
+import { expectValidCds } from '../helpers/expect-valid';
+import { evaluate } from '../../src/tools/evaluate';
+import { referenceSliceMetrics, REFERENCE_SLICE } from '../../src/train/train';
+
+const BUNDLE = path.join(PROJECT_ROOT, 'models', 'default');
+const TOLERANCE = 0.005;
+const config = JSON.parse(readFileSync(path.join(BUNDLE, 'config.json'), 'utf8'));
+jest.setTimeout(120_000);
+
+function expectClose(actual: Record<string, unknown>, expected: Record<string, unknown>) {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [key, value] of Object.entries(expected)) {
+    if (typeof value === 'number' && !Number.isInteger(value)) {
+      expect({ [key]: Math.abs((actual[key] as number) - value) <= TOLERANCE }).toEqual({ [key]: true });
+    } else {
+      expect({ [key]: actual[key] }).toEqual({ [key]: value });
+    }
+  }
+}
+
+test('is a trained model of 50 ICD-10-CM codes with token scores, within the size limit', async () => {
+  expect(config.clinicallyMeaningful).toBe(true);
+  const classifier = await createClassifier(BUNDLE, { intraOpThreads: 1 });
+  try {
+    expect(classifier.info.labels).toHaveLength(50);
+    expect(classifier.info.hasTokenScores).toBe(true);
+  } finally {
+    await classifier.dispose();
+  }
+  const bytes = readFileSync(path.join(BUNDLE, 'model.onnx')).length;
+  expect(bytes).toBeLessThanOrEqual(25 * 1024 * 1024);
+});
+
+test('beats the TF-IDF baseline recorded with it on the held-out test split', () => {
+  expect(config.metrics.test.microF1).toBeGreaterThan(config.metrics.baseline.test.microF1);
+});
+
+test(`reproduces its figures on the reference slice (${REFERENCE_SLICE})`, async () => {
+  expectClose(await referenceSliceMetrics(BUNDLE), config.metrics.referenceSlice);
+});
+
+const codiesp = process.env.CODIESP_DIR;
+(codiesp ? test : test.skip)('reproduces its test figures on the CodiEsp held-out split (CODIESP_DIR)', async () => {
+  const { perCode, ...figures } = (await evaluate(codiesp!, BUNDLE)).metrics;
+  expect(perCode.length).toBeGreaterThan(0);
+  expectClose(figures, config.metrics.test);
+});
+
+test('the README\'s example card is what the default model answers to the example request', async () => {
+  const classifier = await createClassifier(BUNDLE, { intraOpThreads: 1 });
+  try {
+    const config = testConfig({ modelDir: BUNDLE, auth: 'off' });
+    const app = createApp({ config, classifier, log: createLogger('silent'), store: openSqliteStore(':memory:'), newId: seqIds(), now: () => FIXED_NOW });
+    const hook = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json'), 'utf8');
+    const res = await request(app).post('/cds-services/icd10cm-suggestions').set('Content-Type', 'application/json').send(hook);
+    expect(res.status).toBe(200);
+    expectValidCds('response', res.body);
+    const card = res.body.cards.find((c: { summary: string }) => c.summary.includes(' I10: '));
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(JSON.stringify(card.summary));
+    expect(readme).toContain(JSON.stringify(card.detail).slice(1, 110));
+    expect(readme).toContain(JSON.stringify(card.source.label));
+  } finally {
+    await classifier.dispose();
+  }
+});
