@@ -2,7 +2,13 @@
  * onnxruntime-node accept typed arrays created inside the test sandbox. */
 module.exports = {
   testEnvironment: '<rootDir>/test/helpers/ort-environment.js',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // jose 6 ships only ES modules; node loads them with require(esm), jest's runtime does not,
+    // so they are compiled to CommonJS for the tests (nothing else under node_modules is).
+    '/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
 };

@@ -6,44 +6,85 @@
  */
 import { randomUUID } from 'node:crypto';
 import express from 'express';
+import { createAuthenticators } from './auth/authenticate';
 import { cdsRouter } from './cds/router';
 import type { Config } from './config';
 import { fhirRouter } from './fhir/router';
-import { healthHandler } from './health';
+import { healthHandler, readyHandler } from './health';
+import { corsMiddleware } from './http/cors';
+import { createDrainState, type DrainState } from './http/drain';
 import { errorHandler } from './http/error-handler';
 import { JSON_MEDIA_TYPES } from './http/json-body';
+import { limitJsonDepth } from './http/json-depth';
 import { notFoundHandler } from './http/not-found';
+import { reviewPageRouter } from './http/review-page';
 import type { Logger } from './log';
-import type { Classifier } from './model/types';
+import { inlineAnalyzer, type Analyzer } from './analysis/analyzer';
+import { createSuggestionService, type SuggestionService } from './analysis/suggestions';
+import type { Classifier, ModelInfo } from './model/types';
+import type { Store } from './store/store';
 
 export interface AppDeps {
   config: Readonly<Config>;
-  classifier: Classifier;
+  /** Where the model runs: worker threads in main.ts; absent, the classifier runs on this thread (tests). */
+  analyzer?: Analyzer;
+  /** The model on this thread, when no analyzer is given. */
+  classifier?: Classifier;
   log: Logger;
+  /** Audit trail and feedback (main.ts opens it; tests pass an in-memory one). */
+  store: Store;
   /** Source of uuids for cards, suggestions and bundles (tests pass a sequence). */
   newId?: () => string;
   /** Clock, for timestamps (tests pass a fixed one). */
   now?: () => Date;
+  /** In-flight requests and the SIGTERM drain (main.ts shares it with the server). */
+  drain?: DrainState;
 }
 
 export interface Services {
   config: Readonly<Config>;
-  classifier: Classifier;
+  /** The loaded model's identity and shape. */
+  model: ModelInfo;
+  /** Suggestions with the result cache, in-flight sharing and deadlines (analysis/suggestions.ts). */
+  suggestions: SuggestionService;
   log: Logger;
+  store: Store;
   newId: () => string;
   now: () => Date;
+  drain: DrainState;
 }
 
 /**
  * Builds the application.
- * @param deps - configuration, the loaded classifier, the logger and optional id/clock sources
+ * @param deps - configuration, the loaded classifier, the logger, the store and optional id/clock sources
  */
 export function createApp(deps: AppDeps): express.Express {
-  const services: Services = { newId: randomUUID, now: () => new Date(), ...deps };
+  const { analyzer: given, classifier, ...rest } = deps;
+  const analyzer = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
+  if (!analyzer) throw new Error('createApp needs an analyzer or a classifier');
+  const suggestions = createSuggestionService({
+    analyzer,
+    store: deps.store,
+    log: deps.log,
+    suppress: deps.config.suppressAssertions,
+    cache: deps.config.resultCache === 'on',
+    cacheTtlHours: deps.config.resultCacheTtlHours,
+    now: deps.now,
+  });
+  const services: Services = {
+    newId: randomUUID,
+    now: () => new Date(),
+    ...rest,
+    model: analyzer.info,
+    suggestions,
+    drain: deps.drain ?? createDrainState(),
+  };
   const { config, log } = services;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+
+  app.use(services.drain.middleware);
 
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
@@ -61,11 +102,18 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
+  // Before the body parser and the routers: preflight is answered without a token or a body.
+  app.use(corsMiddleware(config.corsOrigins));
   app.use(express.json({ limit: config.maxBodyBytes, type: JSON_MEDIA_TYPES, strict: true }));
+  app.use(limitJsonDepth(config.maxJsonDepth));
 
-  app.get('/healthz', healthHandler(services.classifier.info));
-  app.use('/fhir', fhirRouter(services));
-  app.use('/cds-services', cdsRouter(services));
+  // The review page (static, public: it holds no data; its calls to /cds-services carry the user's token).
+  app.use(reviewPageRouter());
+  app.get('/healthz', healthHandler(services.model, services.drain));
+  app.get('/readyz', readyHandler(services.model, services.store, services.drain));
+  const auth = createAuthenticators(services);
+  app.use('/fhir', fhirRouter(services, auth.requireFhirClient));
+  app.use('/cds-services', cdsRouter(services, auth.requireCdsClient));
   app.use(notFoundHandler);
   app.use(errorHandler(log));
   return app;

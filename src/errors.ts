@@ -62,11 +62,14 @@ export function invalidResource(issues: OperationOutcomeIssue[]) {
   return new OperationOutcomeError(400, outcomeOf(issues));
 }
 
-/** 401: no detail, per CDS Hooks best practice ("should not leak the details"). */
+/**
+ * 401: the same body whatever went wrong (no token, bad signature, wrong aud, replay...), per
+ * CDS Hooks best practice ("should not leak the details"); RFC 6750 §3 challenge header.
+ */
 export function unauthorized() {
   return new OperationOutcomeError(
     401,
-    outcomeOf([issue('error', 'login', 'Authentication required')]),
+    outcomeOf([issue('error', 'login', 'Authentication failed')]),
     { 'WWW-Authenticate': 'Bearer' },
   );
 }

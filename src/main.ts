@@ -1,38 +1,62 @@
 /**
- * Process entry: configuration → model → app → listen. The model is loaded before the
- * server listens (fail fast), and SIGTERM/SIGINT close the server before the model.
+ * Process entry: configuration → store → model → app → listen. The store and the model are
+ * opened before the server listens (fail fast), and SIGTERM/SIGINT drain the server (in-flight
+ * requests finish, http/drain.ts) before the store and the model are closed.
  */
+import { createWorkerAnalyzer } from './analysis/worker-pool';
 import { createApp } from './app';
 import { loadConfig } from './config';
+import { createDrainState, drainServer } from './http/drain';
 import { createLogger } from './log';
-import { createClassifier } from './model/classifier';
+import { openSqliteStore } from './store/sqlite';
 
 async function main() {
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel);
+  const store = openSqliteStore(config.storePath);
+  log.info({ store: store.kind, path: config.storePath }, 'store opened');
   const started = Date.now();
-  const classifier = await createClassifier(config.modelDir, { intraOpThreads: config.ortThreads });
-  const { name, version, clinicallyMeaningful, labels } = classifier.info;
-  log.info({ model: { name, version, labels: labels.length }, ms: Date.now() - started }, 'model loaded');
+  // The model runs in worker threads (each loads its own session and tokenizer), so a long
+  // analysis never blocks the event loop.
+  const analyzer = await createWorkerAnalyzer({
+    modelDir: config.modelDir,
+    intraOpThreads: config.ortThreads,
+    workers: config.analysisWorkers,
+    maxQueue: config.analysisQueueMax,
+  });
+  const { name, version, clinicallyMeaningful, labels } = analyzer.info;
+  log.info({ model: { name, version, labels: labels.length }, workers: config.analysisWorkers, ms: Date.now() - started }, 'model loaded');
   if (!clinicallyMeaningful) log.warn({ model: name }, 'this model is a test model: its suggestions are not clinically meaningful');
 
-  const app = createApp({ config, classifier, log });
+  const drain = createDrainState();
+  const app = createApp({ config, analyzer, log, store, drain });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     log.info({ host: config.host, port: typeof address === 'object' && address ? address.port : config.port }, 'listening');
   });
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    server.close(() => {
-      void classifier.dispose().finally(() => process.exit(0));
-    });
+  // Drain: no new connections, in-flight requests finish (at most SHUTDOWN_DRAIN_MS), then
+  // the store and the model are closed. Exit 0 when every request finished, 1 when some
+  // were cut at the deadline. A second signal exits at once.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal, inFlight: drain.inFlight }, 'second signal: exiting without draining');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, inFlight: drain.inFlight, drainMs: config.shutdownDrainMs }, 'shutting down');
+    const result = await drainServer(server, drain, config.shutdownDrainMs);
+    if (!result.finished) log.warn({ cut: result.cut, ms: result.ms }, 'drain deadline passed: requests cut');
+    await analyzer.dispose().then(() => store.close()).catch((error: Error) => log.error({ err: { message: error.message } }, 'close failed'));
+    log.info({ ms: result.ms, finished: result.finished }, 'stopped');
+    process.exit(result.finished ? 0 : 1);
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((error: Error) => {
-  // Start-up problems (configuration, model bundle) are ours, not PHI: print them plainly.
+  // Start-up problems (configuration, store, model bundle) are ours, not PHI: print them plainly.
   console.error(`icd10-cds failed to start: ${error.message}`);
   process.exit(1);
 });

@@ -44,9 +44,20 @@ export interface SuggestOptions {
    * hypothetical). A code with no located mention is kept: there is nothing to judge it by.
    */
   suppress?: readonly AssertionStatus[];
+  /** When given, receives where the time went (ms), added to what it already holds. */
+  timings?: SuggestTimings;
 }
 
-const MAX_PASSAGES = 3;
+/** Time spent per stage of suggestConditions, in ms (Server-Timing; never any content). */
+export interface SuggestTimings {
+  tokenize: number;
+  infer: number;
+  /** Evidence: passages, occlusion runs, assertion context, ordering. */
+  evidence: number;
+}
+
+/** Passages quoted per suggestion (part of the result cache's key). */
+export const MAX_PASSAGES = 3;
 
 /**
  * Classifies each note and merges the codes found: one suggestion per code, with the best
@@ -60,10 +71,18 @@ const MAX_PASSAGES = 3;
  * @param options - statuses that suppress a code
  */
 export async function suggestConditions(notes: readonly Note[], classifier: Classifier, options: SuggestOptions = {}): Promise<Suggestion[]> {
+  const started = performance.now();
+  let classifyMs = 0;
   const suppress = new Set(options.suppress ?? DEFAULT_SUPPRESSED);
   const byCode = new Map<string, Suggestion>();
   for (const [n, note] of notes.entries()) {
+    const classifyStarted = performance.now();
     const classification = await classifier.classify(note.text);
+    classifyMs += performance.now() - classifyStarted;
+    if (options.timings) {
+      options.timings.tokenize += classification.timings?.tokenizeMs ?? 0;
+      options.timings.infer += classification.timings?.inferMs ?? 0;
+    }
     const passages = passagesOf(note.text);
     const sections = sectionsOf(note.text);
     for (const prediction of classifier.predictionsOf(classification)) {
@@ -100,8 +119,10 @@ export async function suggestConditions(notes: readonly Note[], classifier: Clas
     }
   }
   const diagnostic = (s: Suggestion) => s.evidence.some((e) => e.context?.status === 'present' && DIAGNOSTIC_SECTIONS.has(e.context.section?.kind ?? 'other'));
-  return [...byCode.values()]
+  const result = [...byCode.values()]
     .map((s) => ({ ...s, status: overallStatus(s.code, s.evidence.flatMap((e) => (e.context ? [e.context.status] : []))) }))
     .filter((s) => !(s.status && suppress.has(s.status)))
     .sort((a, b) => Number(diagnostic(b)) - Number(diagnostic(a)) || b.score - a.score || a.code.localeCompare(b.code));
+  if (options.timings) options.timings.evidence += performance.now() - started - classifyMs;
+  return result;
 }

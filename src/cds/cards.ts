@@ -9,11 +9,12 @@ import type { CodeSystem } from '@medplum/fhirtypes';
 import type { DeltaSuggestion } from '../coding/recorded-codes';
 import type { AssertionStatus } from '../evidence/assertion';
 import { describeContext } from '../evidence/context';
-import { percent, toCondition } from '../fhir/condition';
-import { CDS_TOPIC_SYSTEM, OVERRIDE_REASON_SYSTEM } from '../fhir/constants';
+import { confidenceText, percent, toCondition } from '../fhir/condition';
+import { CDS_TOPIC_SYSTEM } from '../fhir/constants';
 import { escapeMarkdown, escapeMarkdownInline } from '../fhir/markdown';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
+import { overrideReasonsOf } from './override-reasons';
 import type { Card, Coding } from './types';
 
 /** CDS Hooks 2.0 §Card Attributes: summary "<140 characters". */
@@ -88,7 +89,7 @@ function detailOf(suggestion: DeltaSuggestion, ctx: CardContext): string {
     lines.push(`**Status in the note:** ${suggestion.status}. ${STATUS_ADVICE[suggestion.status]}`, '');
   }
   lines.push(
-    `**Confidence:** ${suggestion.score.toFixed(2)} (threshold ${suggestion.threshold.toFixed(2)})  `,
+    `**Confidence:** ${confidenceText(suggestion.score)} (threshold ${suggestion.threshold.toFixed(2)})  `,
     `**Model:** ${escapeMarkdown(`${ctx.model.name} ${ctx.model.version}`)}`,
     '',
     ...(ctx.recordedUnknown ? ['_The diagnoses already recorded for this encounter could not be read: this code may already be recorded._', ''] : []),
@@ -104,11 +105,7 @@ function detailOf(suggestion: DeltaSuggestion, ctx: CardContext): string {
  */
 export function toCards(suggestions: readonly DeltaSuggestion[], ctx: CardContext): Card[] {
   const topic = ctx.topics.concept![0];
-  const overrideReasons: Coding[] = (ctx.overrideReasons.concept ?? []).map((c) => ({
-    system: OVERRIDE_REASON_SYSTEM,
-    code: c.code!,
-    display: c.display!,
-  }));
+  const overrideReasons: Coding[] = overrideReasonsOf(ctx.overrideReasons);
   return suggestions.map((suggestion) => {
     const suggestionId = ctx.newId();
     const condition = toCondition(suggestion, {
@@ -140,4 +137,24 @@ export function toCards(suggestions: readonly DeltaSuggestion[], ctx: CardContex
       overrideReasons,
     };
   });
+}
+
+/**
+ * The one card answered when the analysis is not done within the hook's time budget
+ * (HOOK_TIME_BUDGET_MS): information only, no suggestion; the analysis goes on into the
+ * result cache, so the next call for the same note gets the real cards.
+ * @param ctx - model, topics and id source
+ */
+export function pendingCard(ctx: Pick<CardContext, 'model' | 'topics' | 'newId'>): Card {
+  const topic = ctx.topics.concept![0];
+  return {
+    uuid: ctx.newId(),
+    summary: 'ICD-10-CM suggestions are being prepared',
+    detail: 'The discharge summary is still being analysed. Reopen or refresh this view in a minute to see the suggested ICD-10-CM codes.',
+    indicator: 'info',
+    source: {
+      label: `ICD-10-CM coding assistant (AI): ${ctx.model.name} ${ctx.model.version}`,
+      topic: { system: CDS_TOPIC_SYSTEM, code: topic.code!, display: topic.display! },
+    },
+  };
 }

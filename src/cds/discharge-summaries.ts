@@ -7,7 +7,7 @@ import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
 import { preconditionFailed } from '../errors';
 import { LOINC_SYSTEM } from '../fhir/constants';
 import { typedIdOf } from '../fhir/document-reference';
-import type { FhirClient } from './fhir-client';
+import { entriesOf, nextPageOf, type FhirClient } from './fhir-client';
 
 /** Prefetch key of the discharge summaries (see services.ts). */
 export const SUMMARIES_KEY = 'dischargeSummaries';
@@ -24,8 +24,8 @@ export function isOperationOutcome(value: unknown): boolean {
   if (!v || typeof v !== 'object') return false;
   if (v.resourceType === 'OperationOutcome') return true;
   // A Bundle whose only content is an OperationOutcome reports a failed prefetch too.
-  return v.resourceType === 'Bundle' && (v.entry ?? []).length > 0 &&
-    (v.entry ?? []).every((e) => e.resource?.resourceType === 'OperationOutcome');
+  return v.resourceType === 'Bundle' && Array.isArray(v.entry) && v.entry.length > 0 &&
+    v.entry.every((e) => e?.resource?.resourceType === 'OperationOutcome');
 }
 
 /**
@@ -49,9 +49,9 @@ export async function fetchSummaries(
     const resource = value as Resource;
     if (resource.resourceType === 'DocumentReference') return [resource];
     if (resource.resourceType === 'Bundle') {
-      const entries = (resource.entry ?? []).map((e) => e.resource).filter((r): r is Resource => !!r);
+      const entries = entriesOf(resource);
       // Prefetched searchsets may be paginated: read the rest with the hook's token.
-      const more = client && resource.link?.some((l) => l.relation === 'next') ? await client.morePages(resource).catch(() => undefined) : [];
+      const more = client && nextPageOf(resource) ? await client.morePages(resource).catch(() => undefined) : [];
       if (more) return [...entries, ...more];
     }
   }
@@ -80,7 +80,7 @@ export function summariesFor(
   loincCodes: readonly string[],
 ): DocumentReference[] {
   return resources.filter((r): r is DocumentReference => {
-    if (r.resourceType !== 'DocumentReference') return false;
+    if (r.resourceType !== 'DocumentReference' || !isReadable(r)) return false;
     const isSummary = r.type?.coding?.some((c) => c.system === LOINC_SYSTEM && loincCodes.includes(c.code ?? ''));
     // Safety: never read another patient's note, nor one from another stay (servers may
     // ignore search parameters they do not support, so the search alone is not trusted).
@@ -88,4 +88,42 @@ export function summariesFor(
     const sameEncounter = (r.context?.encounter ?? []).some((e) => typedIdOf(e) === `Encounter/${encounterId}`);
     return !!isSummary && samePatient && sameEncounter;
   });
+}
+
+type Check = (value: unknown) => boolean;
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const optional = (check: Check): Check => (v) => v === undefined || check(v);
+const isString: Check = (v) => typeof v === 'string';
+/** An object whose listed elements pass their checks (other elements are not looked at). */
+const shaped = (elements: Record<string, Check>): Check => (v) =>
+  isObject(v) && Object.entries(elements).every(([name, check]) => check(v[name]));
+const arrayOf = (check: Check): Check => (v) => Array.isArray(v) && v.every(check);
+
+const reference = shaped({ reference: optional(isString) });
+const identifier = shaped({ system: optional(isString), value: optional(isString) });
+/** The elements of a DocumentReference this service reads, with their R4 JSON types. */
+const readableDocument = shaped({
+  id: optional(isString),
+  status: optional(isString),
+  docStatus: optional(isString),
+  date: optional(isString),
+  type: optional(shaped({ text: optional(isString), coding: optional(arrayOf(shaped({ system: optional(isString), code: optional(isString), display: optional(isString) }))) })),
+  subject: optional(shaped({ reference: optional(isString), identifier: optional(identifier) })),
+  context: optional(shaped({ encounter: optional(arrayOf(reference)) })),
+  relatesTo: optional(arrayOf(shaped({ code: optional(isString), target: optional(reference) }))),
+  masterIdentifier: optional(identifier),
+  identifier: optional(arrayOf(identifier)),
+  content: arrayOf(shaped({ attachment: shaped({ contentType: optional(isString), data: optional(isString), url: optional(isString) }) })),
+});
+
+/**
+ * Whether the elements of a DocumentReference that this service reads have the JSON types R4
+ * gives them. Prefetched and fetched documents are not schema-checked (a tolerant reader:
+ * unknown elements or ids outside the R4 id syntax do not matter), but a `content` that is
+ * not an array or a `data` that is not a string cannot be read: such a document is left out,
+ * as unreadable, rather than failing the call.
+ * @param doc - a resource with resourceType DocumentReference
+ */
+export function isReadable(doc: DocumentReference): boolean {
+  return readableDocument(doc);
 }

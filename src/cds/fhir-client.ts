@@ -71,26 +71,38 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
           signal: AbortSignal.timeout(options.timeoutMs),
         });
       } catch (error) {
-        throw new FhirAccessError((error as Error).name === 'TimeoutError' ? 'timeout' : 'connection failed');
+        throw accessErrorOf(error);
       }
       if (response.status >= 300 && response.status < 400) {
         const location = response.headers.get('location');
-        await response.body?.cancel();
+        await response.body?.cancel().catch(() => undefined);
         // A redirect is followed only within the FHIR server, so the token never leaves it.
         if (!location) throw new FhirAccessError(`HTTP ${response.status} without Location`);
-        target = underBase(new URL(location, target).href);
+        let next: URL;
+        try {
+          next = new URL(location, target);
+        } catch {
+          throw new FhirAccessError('invalid redirect Location');
+        }
+        target = underBase(next.href);
         continue;
       }
       if (!response.ok) {
-        await response.body?.cancel();
+        await response.body?.cancel().catch(() => undefined);
         throw new FhirAccessError(`HTTP ${response.status}`);
       }
       const declared = Number(response.headers.get('content-length') ?? 0);
       if (declared > options.maxBytes) {
-        await response.body?.cancel();
+        await response.body?.cancel().catch(() => undefined);
         throw new FhirAccessError('response too large');
       }
-      const body = Buffer.from(await response.arrayBuffer());
+      // The timeout also covers the body: a server that stalls after its headers rejects here.
+      let body: Buffer;
+      try {
+        body = Buffer.from(await response.arrayBuffer());
+      } catch (error) {
+        throw accessErrorOf(error);
+      }
       if (body.length > options.maxBytes) throw new FhirAccessError('response too large');
       return { contentType: response.headers.get('content-type') ?? '', body };
     }
@@ -112,7 +124,7 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
     const resources: Resource[] = [];
     let current: Bundle = bundle;
     for (let page = 0; page < pagesLeft; page++) {
-      const next = current.link?.find((l) => l.relation === 'next')?.url;
+      const next = nextPageOf(current);
       if (!next) break;
       const resource = await getJson(underBase(next));
       if (resource.resourceType !== 'Bundle') throw new FhirAccessError('next page is not a Bundle');
@@ -125,7 +137,10 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
   return {
     async search(query) {
       const first = await getJson(underBase(query));
-      if (first.resourceType !== 'Bundle') throw new FhirAccessError(`search returned ${first.resourceType}`);
+      if (first.resourceType !== 'Bundle') {
+        // The reason is logged: name the type only when it looks like one (it comes from outside).
+        throw new FhirAccessError(`search returned ${/^[A-Z][A-Za-z]{1,63}$/.test(first.resourceType) ? first.resourceType : 'something else'}, not a Bundle`);
+      }
       return [...entriesOf(first), ...(await pagesFrom(first, maxPages - 1))];
     },
     morePages: (bundle) => pagesFrom(bundle, maxPages),
@@ -134,13 +149,13 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
       const { contentType, body } = await get(target, 'application/fhir+json, */*;q=0.5');
       if (/^application\/(fhir\+)?json\b/i.test(contentType)) {
         // R4 Binary read with a FHIR Accept header returns the Binary resource.
-        let binary: { resourceType?: string; contentType?: string; data?: string };
+        let binary: { resourceType?: unknown; contentType?: unknown; data?: unknown } | null;
         try {
           binary = JSON.parse(body.toString('utf8'));
         } catch {
           throw new FhirAccessError('attachment is not a Binary resource');
         }
-        if (binary.resourceType !== 'Binary' || !binary.contentType || binary.data === undefined) {
+        if (!binary || binary.resourceType !== 'Binary' || typeof binary.contentType !== 'string' || !binary.contentType || typeof binary.data !== 'string') {
           throw new FhirAccessError('attachment is not a Binary resource with data');
         }
         return { contentType: binary.contentType, data: binary.data };
@@ -150,9 +165,25 @@ export function createFhirClient(options: FhirClientOptions): FhirClient {
   };
 }
 
-/** Resources of a Bundle's entries, leaving out search outcomes (OperationOutcome). */
+/** A fetch failure (before or during the body) as a FhirAccessError. */
+function accessErrorOf(error: unknown): FhirAccessError {
+  return new FhirAccessError((error as Error)?.name === 'TimeoutError' ? 'timeout' : 'connection failed');
+}
+
+/**
+ * Resources of a Bundle's entries, leaving out search outcomes (OperationOutcome).
+ * A tolerant reader: prefetched and fetched Bundles are not schema-checked, so an `entry`
+ * that is not an array, or entries and resources that are not objects, are skipped.
+ */
 export function entriesOf(bundle: Bundle): Resource[] {
-  return (bundle.entry ?? [])
-    .map((e) => e.resource)
-    .filter((r): r is Resource => !!r && r.resourceType !== 'OperationOutcome');
+  return (Array.isArray(bundle.entry) ? bundle.entry : [])
+    .map((e) => (e && typeof e === 'object' ? e.resource : undefined))
+    .filter((r): r is Resource => !!r && typeof r === 'object' && typeof r.resourceType === 'string' && r.resourceType !== 'OperationOutcome');
+}
+
+/** The `next` link of a searchset page, if it has one (tolerant reader, as entriesOf). */
+export function nextPageOf(bundle: Bundle): string | undefined {
+  const links = Array.isArray(bundle.link) ? bundle.link : [];
+  const next = links.find((l) => l && typeof l === 'object' && l.relation === 'next' && typeof l.url === 'string');
+  return next?.url;
 }

@@ -2,17 +2,22 @@
  * /cds-services: the CDS Hooks 2.0 edge. Discovery (GET), service calls and feedback (POST).
  * Responses are application/json; errors are OperationOutcomes (http/error-handler.ts).
  */
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Services } from '../app';
 import { methodNotAllowed, notFound } from '../errors';
+import { loadProfiles } from '../fhir/profiles';
 import { requireJsonBody } from '../http/json-body';
+import { ServerTiming } from '../http/server-timing';
 import { receiveFeedback } from './feedback';
+import { overrideReasonsOf } from './override-reasons';
 import { registry, type CdsService } from './services';
 
 /**
  * @param services - app services
+ * @param requireClient - authentication of service and feedback calls (auth/authenticate.ts);
+ *   discovery stays public (CDS Hooks 2.0 §Discovery exposes no patient data)
  */
-export function cdsRouter(services: Services): Router {
+export function cdsRouter(services: Services, requireClient: RequestHandler): Router {
   const byId = registry(services);
   const router = Router();
   // Resolved before anything else on /:id routes, so an unknown id is 404 whatever the body.
@@ -31,13 +36,25 @@ export function cdsRouter(services: Services): Router {
     throw methodNotAllowed(req.method, ['GET']);
   });
 
-  router.post('/:id', requireJsonBody, async (req, res) => {
+  router.post('/:id', requireClient, requireJsonBody, async (req, res) => {
     const service: CdsService = res.locals.service;
-    res.json(await service.call(req.body, res.locals.requestId));
+    const timing = new ServerTiming();
+    const answer = await service.call(req.body, res.locals.requestId, timing);
+    const body = await timing.time('serialize', () => JSON.stringify(answer));
+    res.setHeader('Server-Timing', timing.header());
+    res.type('application/json').send(body);
   });
-  router.post('/:id/feedback', requireJsonBody, (req, res) => {
+  const overrideReasons = overrideReasonsOf(loadProfiles().overrideReasons);
+  router.post('/:id/feedback', requireClient, requireJsonBody, async (req, res) => {
     const service: CdsService = res.locals.service;
-    receiveFeedback(req.body, service.definition.id, services.log, res.locals.requestId);
+    await receiveFeedback(req.body, {
+      serviceId: service.definition.id,
+      requestId: res.locals.requestId,
+      overrideReasons,
+      store: services.store,
+      log: services.log,
+      now: services.now(),
+    });
     res.status(200).end();
   });
   router.all(['/:id', '/:id/feedback'], (req) => {

@@ -3,12 +3,14 @@
  * The service id, its URL segment and its file name are the same string.
  */
 import type { Services } from '../app';
+import type { ServerTiming } from '../http/server-timing';
 import { definitionOf, icd10cmSuggestions } from './icd10cm-suggestions';
 import type { CdsServiceDefinition, HookResponse } from './types';
 
 export interface CdsService {
   definition: CdsServiceDefinition;
-  call(body: unknown, requestId: string): Promise<HookResponse>;
+  /** `timing` collects the stages of the call for the Server-Timing header. */
+  call(body: unknown, requestId: string, timing?: ServerTiming): Promise<HookResponse>;
 }
 
 /** All services, by id. */

@@ -284,6 +284,19 @@ function normalise(text: string): string {
  * (uncertain) wins over both "not" and "ruled out".
  */
 function hitsOf(text: string): Hit[] {
+  const known = recentHits.get(text);
+  if (known) return known;
+  const hits = findHits(text);
+  // The same passage is judged once per code it supports and per mention: remember the last
+  // few (in memory only; a CPU profile of a 1,400-word note put hitsOf first).
+  if (recentHits.size >= RECENT_HITS) recentHits.delete(recentHits.keys().next().value!);
+  recentHits.set(text, hits);
+  return hits;
+}
+const RECENT_HITS = 64;
+const recentHits = new Map<string, Hit[]>();
+
+function findHits(text: string): Hit[] {
   const all: Hit[] = [];
   for (const rule of COMPILED) {
     for (const m of text.matchAll(rule.pattern)) {

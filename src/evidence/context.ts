@@ -43,10 +43,21 @@ function wordAround(text: string, start: number, end: number): Span {
   return { start: s, end: Math.min(e, text.length) };
 }
 
+/** First five letters of each word of five or more letters in a code's title ("unspecified" and the like left out). */
+function titleStems(display: string): Set<string> {
+  return new Set([...display.toLowerCase().matchAll(/\p{L}{5,}/gu)].map((m) => m[0].slice(0, 5))
+    .filter((w) => !['unspe', 'other', 'witho', 'organ', 'speci'].includes(w)));
+}
+
 /**
- * The mention of a code in a passage: the word holding the token that adds most to the
- * code's score there (the model's own reading), else the first word of the code's display
- * text (five or more letters, compared on their first five) found in the passage, else none.
+ * The mention of a code in a passage, the word an assertion is judged about:
+ * 1. among the words naming the code (sharing their first five letters with a word of its
+ *    title), the one whose token adds most to the code's score;
+ * 2. else the word holding the token that adds most to the code's score (the model's reading:
+ *    a synonym or an abbreviation the title does not contain);
+ * 3. without token scores, the first word naming the code.
+ * Naming words come first because attention also rewards context words ("woman", "history"),
+ * and the status of "a history of hypertension" is about "hypertension", not "woman".
  * @returns UTF-16 offsets into the note, or undefined when no mention can be located
  */
 export function mentionIn(
@@ -56,30 +67,31 @@ export function mentionIn(
   display: string,
   classification: Classification,
 ): Span | undefined {
+  const stems = titleStems(display);
+  const names = (word: Span) => {
+    const w = text.slice(word.start, word.end).toLowerCase();
+    return w.length >= 5 && stems.has(w.slice(0, 5));
+  };
   const { tokenScores, tokenOffsets, tokenCount } = classification;
   if (tokenScores) {
     const labels = tokenScores.length / Math.max(1, tokenCount);
-    let best = -1;
-    let bestScore = 0;
+    let best: { word: Span; score: number } | undefined;
+    let bestNaming: { word: Span; score: number } | undefined;
     for (let t = 0; t < tokenCount; t++) {
       const start = tokenOffsets[2 * t];
       if (start < passage.start || start >= passage.end) continue;
       const score = tokenScores[t * labels + labelIndex];
-      if (score > bestScore) {
-        best = t;
-        bestScore = score;
-      }
+      // Punctuation is not a mention (and would widen to the word before it).
+      if (!(score > 0) || !WORD_CHAR.test(text.slice(start, tokenOffsets[2 * t + 1]))) continue;
+      const word = wordAround(text, start, tokenOffsets[2 * t + 1]);
+      if (!best || score > best.score) best = { word, score };
+      if (names(word) && (!bestNaming || score > bestNaming.score)) bestNaming = { word, score };
     }
-    if (best >= 0) return wordAround(text, tokenOffsets[2 * best], tokenOffsets[2 * best + 1]);
+    if (bestNaming ?? best) return (bestNaming ?? best)!.word;
   }
-  const stems = [...display.toLowerCase().matchAll(/\p{L}{5,}/gu)].map((m) => m[0].slice(0, 5))
-    .filter((w) => !['unspe', 'other', 'witho'].includes(w));
-  const slice = text.slice(passage.start, passage.end).toLowerCase();
-  for (const word of slice.matchAll(/\p{L}{5,}/gu)) {
-    if (stems.includes(word[0].slice(0, 5))) {
-      const start = passage.start + word.index!;
-      return { start, end: start + word[0].length };
-    }
+  for (const word of text.slice(passage.start, passage.end).matchAll(/\p{L}{5,}/gu)) {
+    const start = passage.start + word.index!;
+    if (names({ start, end: start + word[0].length })) return { start, end: start + word[0].length };
   }
   return undefined;
 }

@@ -12,8 +12,9 @@ import type { Profiles } from './profiles';
  * @param profiles - the loaded definitions
  * @param model - the loaded model (named in the implementation description)
  * @param baseUrl - public base URL of the service, when configured
+ * @param authRequired - whether $suggest-conditions needs a bearer token (false only with AUTH=off)
  */
-export function capabilityStatementOf(profiles: Profiles, model: ModelInfo, baseUrl?: string): CapabilityStatement {
+export function capabilityStatementOf(profiles: Profiles, model: ModelInfo, baseUrl?: string, authRequired = true): CapabilityStatement {
   const operation = profiles.suggestOperation;
   const readable = [...new Set([...profiles.byReference.values()].map((r) => r.resourceType))].sort();
   return {
@@ -24,14 +25,24 @@ export function capabilityStatementOf(profiles: Profiles, model: ModelInfo, base
     kind: 'instance',
     software: { name: 'icd10-cds', version: SOFTWARE_VERSION },
     implementation: {
-      description: `ICD-10-CM coding suggestions from discharge summaries (model ${model.name} ${model.version}); suggestions only, nothing is stored`,
+      description: `ICD-10-CM coding suggestions from discharge summaries (model ${model.name} ${model.version}); suggestions only; each call is audited without note text`,
       ...(baseUrl ? { url: `${baseUrl}/fhir` } : {}),
     },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
     rest: [{
       mode: 'server',
-      documentation: 'Stateless: no resource is created, updated or stored.',
+      documentation: 'No FHIR resource is created, updated or stored; each call is audited (ids, note hash, codes, offsets; never note text).',
+      // R4 rest.security: `service` is left out because restful-security-service has no code
+      // for a plain bearer token or a signed client assertion (only OAuth, SMART-on-FHIR, ...).
+      security: {
+        cors: true,
+        description: authRequired
+          ? '$suggest-conditions requires `Authorization: Bearer <token>`: a static token issued by the operator, ' +
+            'or a JWT signed (ES384 or RS384) by a trusted client with `aud` = the URL invoked and `exp`, `iat`, `jti`. ' +
+            'Failures answer 401 with `WWW-Authenticate: Bearer`. This CapabilityStatement and the definitions it names are public.'
+          : 'Authentication is disabled (AUTH=off): for local development only.',
+      },
       resource: [
         {
           type: 'DocumentReference',

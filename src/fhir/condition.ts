@@ -47,6 +47,11 @@ export function percent(score: number): string {
   return `${Math.min(99, Math.round(score * 100))}%`;
 }
 
+/** Confidence as a decimal for people: two places, and "> 0.99" rather than a rounded 1.00. */
+export function confidenceText(score: number): string {
+  return score >= 0.995 ? '> 0.99' : score.toFixed(2);
+}
+
 /**
  * Builds the suggested Condition. A refinement points to each recorded Condition it refines
  * (extension condition-related) and says so in a note; the recorded ones are not touched.
@@ -99,7 +104,7 @@ export function toCondition(suggestion: DeltaSuggestion, ctx: ConditionContext):
     evidence: [{ detail: documents }],
     note: [
       {
-        text: `AI-suggested by ${escapeMarkdownInline(modelLabel)} with confidence ${suggestion.score.toFixed(2)}; not reviewed by a clinician.`,
+        text: `AI-suggested by ${escapeMarkdownInline(modelLabel)} with confidence ${confidenceText(suggestion.score)}; not reviewed by a clinician.`,
       },
       ...suggestion.evidence.map((e) => ({
         text: `Source text: "${escapeMarkdownInline(e.text)}" (${escapeMarkdownInline(describeContext(e.context))})`,

@@ -97,10 +97,11 @@ export async function noteOf(doc: DocumentReference, options: NoteOptions, expre
     : -1;
   const index = inline >= 0 ? inline : byUrl;
   if (index < 0) {
-    const types = [...new Set(contents.map((c) => c.attachment?.contentType).filter(Boolean))];
+    // Media type essences only: parameters (e.g. `name="<patient> discharge.pdf"`) are free text.
+    const types = [...new Set(contents.map((c) => essenceOf(c.attachment?.contentType)).filter(Boolean))];
     const urlOnly = contents.some((c) => c.attachment?.url && c.attachment.data === undefined);
     throw unprocessable(
-      `No attachment of the document can be read: ${types.length ? `content type ${types.join(', ')} is not supported` : 'no content type given'}` +
+      `No attachment of the document can be read: ${types.length ? `content type ${types.join(', ')} is not supported` : 'no valid content type given'}` +
         `${urlOnly && !options.fetchAttachment ? '; attachments given only by url are not fetched here, send the content inline as data' : ''}` +
         ` (supported: ${SUPPORTED_NOTE_TYPES.join(', ')})`,
       'not-supported',
@@ -132,4 +133,13 @@ export async function noteOf(doc: DocumentReference, options: NoteOptions, expre
       contentType: decoded.contentType,
     },
   };
+}
+
+/** The essence (`type/subtype`) of a contentType, or undefined when it is absent or not a media type. */
+function essenceOf(contentType: string | undefined): string | undefined {
+  try {
+    return contentType ? parseMediaType(contentType).essence : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -18,7 +18,11 @@ export function readInParameters(body: Parameters, operation: OperationDefinitio
   (body.parameter ?? []).forEach((param, i) => {
     const where = `Parameters.parameter[${i}]`;
     const definition = definitions.find((d) => d.name === param.name);
-    if (!definition) throw badRequest(`Unknown parameter "${param.name}" for $${operation.code}`, where, 'not-supported');
+    if (!definition) {
+      // Named only when it looks like a parameter name: the text never echoes free text.
+      const named = typeof param.name === 'string' && /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(param.name);
+      throw badRequest(`Unknown parameter ${named ? `"${param.name}" ` : ''}for $${operation.code}`, where, 'not-supported');
+    }
     const valueKeys = Object.keys(param).filter((k) => k.startsWith('value'));
     const kinds = valueKeys.length + (param.resource ? 1 : 0) + (param.part ? 1 : 0);
     if (kinds !== 1) {

@@ -25,22 +25,27 @@ const negotiateJson: RequestHandler = (req, _res, next) => {
 
 /**
  * @param services - app services
+ * @param requireClient - authentication of $suggest-conditions (auth/authenticate.ts); metadata
+ *   and the service's own definitions stay public
  */
-export function fhirRouter(services: Services): Router {
+export function fhirRouter(services: Services, requireClient: RequestHandler): Router {
   const profiles = loadProfiles();
   // Compile the schema validators now (≈0.5 s) rather than on the first request.
   validateResource({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: { resourceType: 'DocumentReference', status: 'current', content: [] } }] }, 'Parameters');
   const router = Router();
   router.use(negotiateJson);
 
-  const metadata = capabilityStatementOf(profiles, services.classifier.info, services.config.publicBaseUrl);
+  const metadata = capabilityStatementOf(profiles, services.model, services.config.publicBaseUrl, services.config.auth !== 'off');
   router.get('/metadata', (_req, res) => {
     res.type(FHIR_JSON).send(JSON.stringify(metadata));
+  });
+  router.all('/metadata', (req) => {
+    throw methodNotAllowed(req.method, ['GET']);
   });
 
   const suggest = suggestConditionsHandler(services, profiles);
   for (const path of ['/DocumentReference/\\$suggest-conditions', '/DocumentReference/%24suggest-conditions']) {
-    router.post(path, requireJsonBody, suggest);
+    router.post(path, requireClient, requireJsonBody, suggest);
     router.all(path, (req) => {
       throw methodNotAllowed(req.method, ['POST']);
     });

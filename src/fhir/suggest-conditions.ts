@@ -2,15 +2,18 @@
  * POST /fhir/DocumentReference/$suggest-conditions: Parameters (or a bare DocumentReference)
  * → notes → suggestConditions → delta against the `recordedCondition` inputs → Bundle
  * (collection) of suggested Conditions.
- * Stateless: nothing is stored, nothing is written anywhere.
+ * Writes to no FHIR server; the call is audited (ids, hashes, codes, offsets; never text)
+ * before the answer goes out (store/audit.ts).
  */
 import type { Bundle, BundleEntry, Condition, DocumentReference, OperationOutcomeIssue, Parameters, Patient, Reference } from '@medplum/fhirtypes';
 import type { RequestHandler } from 'express';
 import type { Services } from '../app';
 import { applyRecordedCodes } from '../coding/recorded-codes';
-import { badRequest, invalidResource, issue, outcomeOf, unprocessable } from '../errors';
+import { AnalysisQueueFullError } from '../analysis/analyzer';
+import { badRequest, invalidResource, issue, outcomeOf, unavailable, unprocessable } from '../errors';
+import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
-import { suggestConditions } from '../suggest';
+import { auditDocumentsOf, auditSuggestionOf, referenceText, writeAudit } from '../store/audit';
 import { documentReferenceOf, toCondition } from './condition';
 import { FHIR_JSON } from './constants';
 import { chooseDocuments, noteOf, typedIdOf } from './document-reference';
@@ -90,8 +93,9 @@ function subjectOf(docs: { doc: DocumentReference; expression: string }[]): Refe
  * @param profiles - loaded definitions (the OperationDefinition drives parameter reading)
  */
 export function suggestConditionsHandler(services: Services, profiles: Profiles): RequestHandler {
-  const { config, classifier, log } = services;
+  const { config, log, model } = services;
   return async (req, res) => {
+    const timing = new ServerTiming();
     const { documents: requested, recorded } = inputsOf(req.body, profiles);
     const choice = chooseDocuments(requested.map((r) => r.doc));
     const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
@@ -105,10 +109,18 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
     checkRecorded(recorded, subject, encounterRef);
     const options = { maxBytes: config.maxBodyBytes, maxNoteChars: config.maxNoteChars };
     const notes: Note[] = [];
-    for (const { doc, expression } of used) notes.push(await noteOf(doc, options, expression));
+    for (const { doc, expression } of used) notes.push(await timing.time('decode', () => noteOf(doc, options, expression)));
 
     const started = performance.now();
-    const suggestions = await suggestConditions(notes, classifier, { suppress: services.config.suppressAssertions });
+    // No deadline: this is the call a system makes when the note is signed; it waits, and
+    // fills the result cache for the hook.
+    const result = await services.suggestions.suggest(notes, { requestId: res.locals.requestId }).catch((error: unknown) => {
+      if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
+      throw error;
+    });
+    if (result.status !== 'done') throw new Error('analysis without a deadline did not finish');
+    timing.addAnalysis(result.timings);
+    const { suggestions } = result;
     // Delta coding: codes already recorded are left out, finer ones refine them.
     const delta = applyRecordedCodes(suggestions, recordedCodesOf(recorded.map((r) => r.condition)));
     log.info({
@@ -119,17 +131,21 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
       recordedConditions: recorded.length,
       dropped: delta.dropped.length,
       refinements: delta.suggestions.filter((s) => s.refines).length,
+      cached: result.cached,
       ms: performance.now() - started,
     }, 'suggest-conditions');
+    const serializeStarted = performance.now();
 
+    const suggestionIds: string[] = [];
     const entries: BundleEntry[] = delta.suggestions.map((suggestion) => {
       const id = services.newId();
+      suggestionIds.push(id);
       return {
         fullUrl: `urn:uuid:${id}`,
         resource: toCondition(suggestion, {
           subject,
           encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
-          model: classifier.info,
+          model,
           suggestionId: id,
           notes,
         }),
@@ -140,7 +156,7 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
       const targets = entries.map((e) => e.fullUrl!);
       const sources = notes.map((note) => documentReferenceOf(note.source));
       entries.push(
-        { fullUrl: device, resource: modelDevice(classifier.info) },
+        { fullUrl: device, resource: modelDevice(model) },
         { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
       );
     }
@@ -154,6 +170,24 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
       timestamp: services.now().toISOString(),
       ...(entries.length > 0 ? { entry: entries } : {}),
     };
-    res.status(200).type(FHIR_JSON).send(JSON.stringify(bundle));
+    // The operation call is identified by the id of the Bundle it returns.
+    await writeAudit(services.store, {
+      requestId: res.locals.requestId,
+      edge: 'fhir',
+      service: 'DocumentReference/$suggest-conditions',
+      callId: bundle.id!,
+      patient: referenceText(subject),
+      encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
+      model: { name: model.name, version: model.version },
+      outcome: delta.suggestions.length > 0 ? 'suggestions' : 'no-suggestion',
+      ...(result.cached ? { analysis: 'cached' as const } : {}),
+      recordedAt: services.now().toISOString(),
+      documents: auditDocumentsOf(notes),
+      suggestions: delta.suggestions.map((suggestion, i) => auditSuggestionOf(suggestion, notes, { suggestionId: suggestionIds[i] })),
+    }, log);
+    const text = JSON.stringify(bundle);
+    timing.add('serialize', performance.now() - serializeStarted);
+    res.setHeader('Server-Timing', timing.header());
+    res.status(200).type(FHIR_JSON).send(text);
   };
 }

@@ -14,7 +14,7 @@ import {
 import type { Logger } from '../log';
 
 /** Errors body-parser raises, by their `type`. */
-function fromBodyParser(error: { type?: string; status?: number }): OperationOutcomeError | undefined {
+function fromBodyParser(error: { type?: string; status?: number; expose?: boolean }): OperationOutcomeError | undefined {
   switch (error.type) {
     case 'entity.parse.failed':
       return badRequest('Request body is not valid JSON', undefined, 'structure');
@@ -27,6 +27,12 @@ function fromBodyParser(error: { type?: string; status?: number }): OperationOut
     case 'request.size.invalid':
       return badRequest('Request body was incomplete');
     default:
+      // body-parser wraps stream errors it has no type for (e.g. a Content-Encoding: gzip body
+      // that is not gzip) in a typeless http-errors 400: still the client's fault, not a 500.
+      // `expose` is what http-errors sets on client errors; the message is never echoed.
+      if (error.expose === true && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+        return badRequest('Request body could not be read (check Content-Encoding and Content-Length)');
+      }
       return undefined;
   }
 }

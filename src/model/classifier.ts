@@ -76,7 +76,9 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
   }
 
   async function classify(text: string): Promise<Classification> {
+    const started = performance.now();
     const tokens = tokenizer.encode(text);
+    const tokenized = performance.now();
     const n = tokens.ids.length;
     const windows = planWindows(n, contentLength, config.window.overlap);
     const tokenScores = session.hasTokenScores ? new Float32Array(n * L).fill(-Infinity) : undefined;
@@ -92,6 +94,7 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
       windows,
       windowLogits,
       unalignedTokens: tokens.unaligned,
+      timings: { tokenizeMs: tokenized - started, inferMs: performance.now() - tokenized },
     };
   }
 

@@ -41,6 +41,8 @@ export interface Classification {
   windowLogits: Float32Array;
   /** Tokens whose offsets could not be recovered (expected 0). */
   unalignedTokens: number;
+  /** Where classify spent its time, in ms: tokenizing (with offsets) and running the windows. */
+  timings?: { tokenizeMs: number; inferMs: number };
 }
 
 /** A label whose probability reached its threshold. */

@@ -140,8 +140,10 @@ function decodeCharset(bytes: Uint8Array, charset: string | undefined, path: str
   let label = charset?.trim() ?? 'utf-8';
   // An unknown declared charset is reported even when a BOM would make it moot: it is a sender error.
   if (!isKnownEncoding(label)) {
-    const shown = JSON.stringify(label.length > 40 ? `${label.slice(0, 40)}…` : label);
-    throw unprocessable(`Attachment charset ${shown} is not supported`, 'not-supported', expression);
+    // Named only when it looks like a charset name (RFC 2978 mime-charset characters): a quoted
+    // parameter can hold any text, and error texts never echo free text (it may be PHI).
+    const named = /^[A-Za-z0-9][A-Za-z0-9!#$%&'+\-^_`{}~.]{0,39}$/.test(label);
+    throw unprocessable(`Attachment charset ${named ? `${JSON.stringify(label)} ` : ''}is not supported`, 'not-supported', expression);
   }
 
   const bom = sniffBom(bytes);

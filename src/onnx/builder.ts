@@ -6,6 +6,7 @@
  * validator (there is no onnx.checker in JS), and its messages name the offending node.
  */
 import { endianness } from 'node:os';
+import path from 'node:path';
 import { ModelProto } from './onnx-schema';
 
 /** Tensor element types the builder writes, named as onnxruntime-node names them. */
@@ -41,6 +42,7 @@ export interface ModelOptions {
 
 // TensorProto.DataType codes in onnx.proto.
 const DATA_TYPE: Readonly<Record<ElemType, number>> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7 };
+const BYTES_PER_ELEMENT: Readonly<Record<ElemType, number>> = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8 };
 
 // AttributeProto.AttributeType codes in onnx.proto. The `type` discriminator is mandatory
 // since IR version 2, so it is always written alongside the value field.
@@ -111,12 +113,28 @@ export const attr = {
   },
 };
 
+/**
+ * Where an initializer's bytes are in an external data file (onnx.proto "external data"):
+ * raw little-endian contents, `length` bytes from `offset`.
+ */
+export interface ExternalDataRef {
+  /** Path of the data file relative to the .onnx file's directory, e.g. `model.onnx.data`. */
+  location: string;
+  offset: number;
+  length: number;
+}
+
+// TensorProto.DataLocation.EXTERNAL in onnx.proto.
+const DATA_LOCATION_EXTERNAL = 1;
+
 // Plain-object shapes of the onnx.proto messages we write (field names as in the spec).
 interface TensorProtoObject {
   name?: string;
   dims: number[];
   data_type: number;
-  raw_data: Uint8Array;
+  raw_data?: Uint8Array;
+  external_data?: Array<{ key: string; value: string }>;
+  data_location?: number;
 }
 interface AttributeProtoObject {
   name: string;
@@ -201,6 +219,39 @@ export class GraphBuilder {
   initializer(name: string, data: TensorData, dims: readonly number[]): this {
     checkTensor(data, dims);
     this.initializers.push({ name, ...tensorFields(data, dims) });
+    return this;
+  }
+
+  /**
+   * Adds a constant tensor whose contents are stored in an external data file rather than in
+   * the model: models over protobuf's 2 GB limit, or too large to encode in memory, need it.
+   * onnxruntime resolves `location` against the model file's directory, so such a model must
+   * be opened from its path, not from bytes.
+   * @param name - the value name nodes refer to
+   * @param elemType - element type of the stored contents
+   * @param dims - shape; `ref.length` must be its element count times the element size
+   * @param ref - file (relative, no `..`), byte offset and byte length of the contents
+   */
+  externalInitializer(name: string, elemType: ElemType, dims: readonly number[], ref: ExternalDataRef): this {
+    const count = dims.reduce((product, dim) => product * checkedDim(dim), 1);
+    const width = BYTES_PER_ELEMENT[elemType];
+    if (ref.length !== count * width) {
+      throw new RangeError(`"${name}": shape [${dims.join(', ')}] of ${elemType} needs ${count * width} bytes, the reference has ${ref.length}`);
+    }
+    if (ref.location === '' || path.isAbsolute(ref.location) || ref.location.split(/[\\/]/).includes('..')) {
+      throw new RangeError(`"${name}": external data location "${ref.location}" must be a relative path inside the model's directory`);
+    }
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      data_type: DATA_TYPE[elemType],
+      external_data: [
+        { key: 'location', value: ref.location },
+        { key: 'offset', value: String(checkedInteger(ref.offset)) },
+        { key: 'length', value: String(checkedInteger(ref.length)) },
+      ],
+      data_location: DATA_LOCATION_EXTERNAL,
+    });
     return this;
   }
 
@@ -304,11 +355,12 @@ function tensorFields(data: TensorData, dims: readonly number[]): TensorProtoObj
 }
 
 /**
- * The bytes of exactly `data`'s elements, little-endian as onnx.proto requires of raw_data.
+ * The bytes of exactly `data`'s elements, little-endian as onnx.proto requires of raw_data
+ * and of external data files.
  * A view with the array's own byteOffset/byteLength: `new Uint8Array(data.buffer)` would
  * take the whole underlying buffer and silently shift or pad a subarray's contents.
  */
-function littleEndianBytes(data: TensorData): Uint8Array {
+export function littleEndianBytes(data: TensorData): Uint8Array {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const width = data.BYTES_PER_ELEMENT;
   if (HOST_IS_LITTLE_ENDIAN || width === 1) return bytes;

@@ -78,10 +78,18 @@ message GraphProto {
 }
 
 message TensorProto {
+  enum DataLocation {
+    DEFAULT = 0;
+    EXTERNAL = 1;
+  }
   repeated int64 dims = 1;
   optional int32 data_type = 2;
   optional string name = 8;
   optional bytes raw_data = 9;
+  // With data_location EXTERNAL, the contents live in another file: keys "location" (path
+  // relative to the model file), "offset" and "length" (bytes, as decimal strings).
+  repeated StringStringEntryProto external_data = 13;
+  optional DataLocation data_location = 14;
 }
 
 message TensorShapeProto {

@@ -1,6 +1,7 @@
 /**
  * Test wiring: the real app with the real tiny ONNX model (test/fixtures/tiny-model), a
- * config built like production's, sequential ids, a fixed clock and captured log lines.
+ * config built like production's, sequential ids, a fixed clock, captured log lines and a
+ * store of its own (in memory unless the test names a file with `storePath`).
  */
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,13 +10,14 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import type { Classifier } from '../../src/model/types';
+import { openSqliteStore } from '../../src/store/sqlite';
 
 export const TINY_MODEL_DIR = path.join(__dirname, '..', 'fixtures', 'tiny-model');
 export const FIXED_NOW = new Date('2026-11-25T12:00:00.000Z');
 
 /** Production defaults, the tiny model, and any overrides. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ MODEL_DIR: TINY_MODEL_DIR, LOG_LEVEL: 'info' }), ...overrides };
+  return { ...loadConfig({ MODEL_DIR: TINY_MODEL_DIR, LOG_LEVEL: 'info', STORE_PATH: ':memory:' }), ...overrides };
 }
 
 let tiny: Promise<Classifier> | undefined;
@@ -33,6 +35,9 @@ export function seqIds(): () => string {
 
 /**
  * The app as main.ts builds it, but with the tiny model and captured logs.
+ *
+ * Authentication is OFF by default here (production's default is on), so that tests of
+ * what the endpoints do need no tokens; test/http/auth*.test.ts pass `{ auth: 'on', ... }`.
  * @param overrides - configuration overrides
  */
 export async function createTestApp(overrides: Partial<Config> = {}) {
@@ -43,14 +48,16 @@ export async function createTestApp(overrides: Partial<Config> = {}) {
       done();
     },
   });
-  const config = testConfig(overrides);
+  const config = testConfig({ auth: 'off', ...overrides });
   const classifier = await tinyClassifier();
+  const store = openSqliteStore(config.storePath);
   const app = createApp({
     config,
     classifier,
     log: createLogger(config.logLevel, destination),
+    store,
     newId: seqIds(),
     now: () => FIXED_NOW,
   });
-  return { app, classifier, config, logs };
+  return { app, classifier, config, logs, store };
 }

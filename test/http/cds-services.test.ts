@@ -254,14 +254,23 @@ describe('malformed hook calls: 400 OperationOutcome', () => {
 });
 
 describe('feedback', () => {
-  test.each(['feedback-accepted.json', 'feedback-overridden.json', 'feedback-overridden-with-reason.json'])('spec example %s: 200', async (name) => {
+  test.each(['feedback-accepted.json', 'feedback-overridden.json'])('spec example %s: 200', async (name) => {
     const res = await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').send(JSON.stringify(spec(name)));
     expect(res.status).toBe(200);
   });
 
+  test('spec example with a reason from the spec\'s example system, which this service never offers: 400', async () => {
+    const res = await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json')
+      .send(JSON.stringify(spec('feedback-overridden-with-reason.json')));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0]).toMatchObject({ code: 'code-invalid', expression: ['feedback[0].overrideReason.reason'] });
+  });
+
   test('the free-text comment is not logged', async () => {
     const body = spec('feedback-overridden-with-reason.json');
-    await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').send(JSON.stringify(body));
+    body.feedback[0].overrideReason.reason = { system: 'http://icd10-cds.org/fhir/CodeSystem/override-reason', code: 'not-documented' };
+    const res = await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').send(JSON.stringify(body));
+    expect(res.status).toBe(200);
     expect(logs.some((l) => l.includes(body.feedback[0].overrideReason.userComment))).toBe(false);
   });
 

@@ -25,6 +25,21 @@ test('the README shows both examples with these files', () => {
   expect(README).toContain('http://localhost:8080/cds-services/icd10cm-suggestions');
 });
 
+test('the README starts the service with authentication off for these examples, and says it is for local development only', () => {
+  expect(README).toContain('AUTH=off npm start');
+  expect(README).toMatch(/AUTH=off[^\n]*\n?[^\n]*local development only/i);
+});
+
+test('FHIR example with a static token, as the README shows it', async () => {
+  const token = 'a'.repeat(64);
+  expect(README).toContain('FHIR_TOKENS=$FHIR_TOKEN npm start');
+  expect(README).toContain('-H "Authorization: Bearer $FHIR_TOKEN"');
+  const { app: secured } = await createTestApp({ auth: 'on', fhirTokens: [token] });
+  const post = () => request(secured).post('/fhir/DocumentReference/$suggest-conditions').set('Content-Type', 'application/fhir+json');
+  expect((await post().send(fixture('suggest-conditions.json'))).status).toBe(401);
+  expect((await post().set('Authorization', `Bearer ${token}`).send(fixture('suggest-conditions.json'))).status).toBe(200);
+});
+
 test('the example files carry the sample discharge summary', () => {
   const parameters = JSON.parse(fixture('suggest-conditions.json'));
   expect(Buffer.from(parameters.parameter[0].resource.content[0].attachment.data, 'base64').toString('utf8')).toBe(SAMPLE_NOTE);

@@ -11,7 +11,8 @@ import { PROJECT_ROOT } from '../../src/config';
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 
 function start(env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: PROJECT_ROOT });
+  // An in-memory store: these tests do not look at it (durability.test.ts does).
+  return spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', STORE_PATH: ':memory:', ...env }, cwd: PROJECT_ROOT });
 }
 
 /** Resolves with the JSON log line matching `msg`, or rejects when the process exits first. */

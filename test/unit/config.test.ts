@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../../src/config';
 
@@ -11,10 +13,23 @@ test('defaults', () => {
     logLevel: 'info',
     maxBodyBytes: 5 * 1024 * 1024,
     maxNoteChars: 200_000,
+    maxJsonDepth: 64,
+    shutdownDrainMs: 20_000,
     publicBaseUrl: undefined,
     fhirTimeoutMs: 5000,
     dischargeSummaryLoinc: ['18842-5'],
     suppressAssertions: ['negated', 'family', 'hypothetical'],
+    auth: 'on',
+    cdsClients: [],
+    fhirTokens: [],
+    hookTimeBudgetMs: 400,
+    authClockSkewSeconds: 60,
+    corsOrigins: ['*'],
+    storePath: path.join(PROJECT_ROOT, 'data', 'icd10-cds.sqlite'),
+    analysisQueueMax: 64,
+    analysisWorkers: 1,
+    resultCache: 'on',
+    resultCacheTtlHours: 24,
   });
   expect(Object.isFrozen(config)).toBe(true);
 });
@@ -33,4 +48,55 @@ test('SUPPRESS_ASSERTIONS: a list of statuses, or none', () => {
   expect(loadConfig({ SUPPRESS_ASSERTIONS: 'none' }).suppressAssertions).toEqual([]);
   expect(() => loadConfig({ SUPPRESS_ASSERTIONS: 'present' })).toThrow('SUPPRESS_ASSERTIONS must be "none" or comma-separated statuses');
   expect(() => loadConfig({ SUPPRESS_ASSERTIONS: 'denied' })).toThrow('SUPPRESS_ASSERTIONS must be');
+});
+
+test('STORE_PATH: a file path (resolved), or :memory:', () => {
+  expect(loadConfig({ STORE_PATH: 'var/audit.sqlite' }).storePath).toBe(path.resolve('var/audit.sqlite'));
+  expect(loadConfig({ STORE_PATH: ':memory:' }).storePath).toBe(':memory:');
+});
+
+describe('authentication settings', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'icd10-cds-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+  };
+  const EC = { kty: 'EC', crv: 'P-384', kid: 'k1', x: 'x', y: 'y' };
+
+  test('AUTH is on unless it says off', () => {
+    expect(loadConfig({ AUTH: 'off' }).auth).toBe('off');
+    expect(() => loadConfig({ AUTH: 'false' })).toThrow('AUTH must be "on" or "off"');
+  });
+
+  test('CDS_CLIENTS: the file is read and checked at start-up, every problem listed', () => {
+    const clients = [{ iss: 'https://ehr.example.org', jwks: { keys: [EC] } }];
+    expect(loadConfig({ CDS_CLIENTS: file('ok.json', JSON.stringify(clients)) }).cdsClients).toEqual(clients);
+    expect(() => loadConfig({ CDS_CLIENTS: file('bad.json', JSON.stringify([{ iss: 'a', jku: 'http://ehr/jwks' }, { jwks: { keys: [{ ...EC, d: 'x' }] } }])) })).toThrow(
+      'Invalid configuration:\n- CDS_CLIENTS[0].jku must be an https URL (http only on localhost)\n- CDS_CLIENTS[1].iss must be a non-empty string\n' +
+        '- CDS_CLIENTS[1].jwks.keys[0] holds private key material (d): give public keys only',
+    );
+    expect(() => loadConfig({ CDS_CLIENTS: path.join(dir, 'missing.json') })).toThrow(`CDS_CLIENTS file ${path.join(dir, 'missing.json')} cannot be read (ENOENT)`);
+    expect(() => loadConfig({ CDS_CLIENTS: file('broken.json', '[{') })).toThrow('is not valid JSON');
+  });
+
+  test('FHIR_TOKENS: long visible-ASCII tokens only, never echoed in the message', () => {
+    const [a, b] = ['a'.repeat(32), `${'b'.repeat(39)}~`];
+    expect(loadConfig({ FHIR_TOKENS: ` ${a}, ${b} ` }).fhirTokens).toEqual([a, b]);
+    let message = '';
+    try {
+      loadConfig({ FHIR_TOKENS: `${a},short-secret` });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('FHIR_TOKENS must be comma-separated tokens of at least 32 visible ASCII characters each');
+    expect(message).not.toContain('short-secret');
+  });
+
+  test('AUTH_CLOCK_SKEW_SECONDS and CORS_ORIGINS', () => {
+    expect(loadConfig({ AUTH_CLOCK_SKEW_SECONDS: '30', CORS_ORIGINS: 'https://ehr.example.org, http://localhost:3000/' }))
+      .toMatchObject({ authClockSkewSeconds: 30, corsOrigins: ['https://ehr.example.org', 'http://localhost:3000'] });
+    expect(() => loadConfig({ AUTH_CLOCK_SKEW_SECONDS: '3600' })).toThrow('AUTH_CLOCK_SKEW_SECONDS must be an integer between 0 and 300');
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://ehr.example.org/app' })).toThrow('CORS_ORIGINS must be "*" or comma-separated origins');
+  });
 });

@@ -51,3 +51,12 @@ test('body-parser failures: 400 for bad JSON, 413 for too large, 415 for a bad c
   expect((await send(JSON.stringify({ a: 'x'.repeat(200) }))).status).toBe(413);
   expect((await send('{}', 'application/json; charset=latin-2')).status).toBe(415);
 });
+
+test('a body whose Content-Encoding does not match its bytes (gzip header, plain JSON): 400, not 500', async () => {
+  // Found by the fuzz test: body-parser reports the zlib failure as a 400 without a `type`.
+  const { app, lines } = appThrowing(new Error('unreached'));
+  const res = await request(app).post('/fhir/x').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{"a":1}');
+  expect(res.status).toBe(400);
+  expect(res.body.issue[0]).toEqual({ severity: 'error', code: 'invalid', details: { text: 'Request body could not be read (check Content-Encoding and Content-Length)' } });
+  expect(lines.join('')).not.toContain('unexpected error');
+});

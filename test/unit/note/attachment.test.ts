@@ -162,6 +162,10 @@ describe('decodeAttachmentData', () => {
         expression: ['Attachment.contentType'],
       });
     });
+
+    test('a quoted charset holding free text is not echoed (it may be PHI)', () => {
+      expect(outcomeOf(() => decodeAttachmentData(b64('x'), 'text/plain; charset="Jane Doe 1956-02-03"', opts)).text).toBe('Attachment charset is not supported');
+    });
   });
 
   describe('content types', () => {

@@ -1,0 +1,184 @@
+/**
+ * The service's own records: the audit trail of every suggestion call and the clinicians'
+ * feedback on cards. This file is the contract; `sqlite.ts` is the embedded implementation
+ * (the only importer of better-sqlite3), and a PostgreSQL one could implement the same.
+ *
+ * Never stored: note text, quoted passages, attachments, prefetch bodies, tokens. The audit
+ * locates evidence by offsets and identifies the note by a SHA-256 of its decoded text.
+ * Methods are asynchronous so that a networked database can implement them.
+ */
+
+/** Where a piece of evidence is: note index and `[start, end)` in Unicode code points of its decoded text. */
+export interface AuditEvidence {
+  note: number;
+  start: number;
+  end: number;
+  /** Assertion status of the passage (present, negated, …), when known. */
+  status?: string;
+}
+
+/** One decoded document the suggestions were made from. */
+export interface AuditDocument {
+  /** `DocumentReference/123`, or `identifier:<system>|<value>` when the document had no id. */
+  reference?: string;
+  /** Index of the content element whose attachment was decoded. */
+  contentIndex: number;
+  contentType: string;
+  /** SHA-256 (hex) of the decoded note text, encoded as UTF-8: the text the offsets index. */
+  sha256: string;
+  /** Length of the decoded note text in Unicode code points. */
+  length: number;
+}
+
+/** One suggestion shown (a card at the CDS edge, a Condition at the FHIR edge). */
+export interface AuditSuggestion {
+  code: string;
+  /** Model probability 0–1, and the threshold it was compared with. */
+  score: number;
+  threshold: number;
+  /** CDS edge: the card's uuid, which feedback names. */
+  cardUuid?: string;
+  /** The card suggestion's uuid (CDS) or the Condition's identifier uuid (FHIR). */
+  suggestionId: string;
+  /** Overall assertion status of the evidence, when known. */
+  status?: string;
+  /** Recorded codes this suggestion refines (delta coding). */
+  refines?: string[];
+  evidence: AuditEvidence[];
+}
+
+/**
+ * What a call answered (every call answered 200 is recorded; errors are in the request log):
+ * - `suggestions`: at least one suggestion;
+ * - `no-suggestion`: the model ran and nothing reached its threshold or everything was already recorded;
+ * - `no-document`: no usable document, so the model did not run.
+ */
+export type AuditOutcome = 'suggestions' | 'no-suggestion' | 'no-document';
+
+export type AuditAnalysis = 'computed' | 'cached' | 'pending';
+
+/**
+ * One result-cache entry (analysis/cache-value.ts): the suggestions of a note set, with
+ * offsets and no note text, under a key hashing the notes' SHA-256s, the model and the
+ * settings that change the output.
+ */
+export interface CacheEntry {
+  /** SHA-256 (hex) of the key material. */
+  key: string;
+  model: { name: string; version: string };
+  /** JSON of the suggestions without note text. */
+  value: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+}
+
+export interface AuditRecord {
+  /** The request's X-Request-Id. */
+  requestId: string;
+  edge: 'cds-hooks' | 'fhir';
+  /** CDS service id, or the FHIR operation (`DocumentReference/$suggest-conditions`). */
+  service: string;
+  /** hookInstance (CDS), or the id of the Bundle returned (FHIR). */
+  callId: string;
+  /** The user the CDS client named (context.userId). */
+  user?: string;
+  /** `Patient/123` (or `identifier:<system>|<value>`), `Encounter/456`. */
+  patient?: string;
+  encounter?: string;
+  model: { name: string; version: string };
+  outcome: AuditOutcome;
+  /**
+   * How the answer was obtained (absent: `computed`): `cached` from the result cache;
+   * `pending` when the CDS hook's time budget ran out and it answered an information card
+   * while the analysis went on in the background (outcome `no-suggestion`: none was shown).
+   */
+  analysis?: AuditAnalysis;
+  /** ISO 8601 UTC. */
+  recordedAt: string;
+  documents: AuditDocument[];
+  suggestions: AuditSuggestion[];
+}
+
+/** One CDS Hooks feedback entry (CDS Hooks 2.0 §Feedback), as stored. */
+export interface FeedbackRecord {
+  requestId: string;
+  service: string;
+  /** The card's uuid. */
+  card: string;
+  outcome: 'accepted' | 'overridden';
+  /** Suggestion uuids accepted (empty when overridden). */
+  acceptedSuggestions: string[];
+  /** The reason picked among the card's overrideReasons, with this service's display. */
+  reason?: { system: string; code: string; display: string };
+  /** The user's free-text comment, stored as given (never logged). */
+  userComment?: string;
+  /** As sent by the client (RFC 3339). */
+  outcomeTimestamp: string;
+  /** The same instant as ISO 8601 UTC (orders a card's entries). */
+  outcomeAt: string;
+  /** ISO 8601 UTC. */
+  receivedAt: string;
+}
+
+export interface StoredFeedback extends FeedbackRecord {
+  /** False when no audit record holds the card: stored anyway, left out of the report's figures. */
+  known: boolean;
+  /** The code of the card, when known. */
+  code?: string;
+}
+
+export interface FeedbackResult {
+  card: string;
+  known: boolean;
+  /** The same entry (card, outcome, accepted suggestions, timestamp) was already stored. */
+  duplicate: boolean;
+}
+
+/** Acceptance figures of one code. Rates are over the cards with feedback (ignored cards are never reported). */
+export interface CodeAcceptance {
+  code: string;
+  /** Suggestions made at both edges, and of those the CDS cards (only cards get feedback). */
+  suggestions: number;
+  cards: number;
+  /** Cards with at least one feedback entry; the latest entry (by outcomeTimestamp) decides. */
+  cardsWithFeedback: number;
+  accepted: number;
+  overridden: number;
+  acceptanceRate: number | null;
+  overrideRate: number | null;
+  /** Override reasons of the overridden cards, by code (`none` when no reason was picked). */
+  overrideReasons: Record<string, number>;
+}
+
+export interface AcceptanceReport {
+  /** Suggestions made at or after this instant (ISO), when given. */
+  since?: string;
+  /** Calls recorded, and those that produced no suggestion. */
+  calls: number;
+  callsWithoutSuggestion: number;
+  models: { name: string; version: string; calls: number }[];
+  codes: CodeAcceptance[];
+  /** Cards named by feedback received in the period that no audit record holds. */
+  unknownCards: number;
+}
+
+export interface Store {
+  /** `sqlite`, `postgresql`, … (health output, logs). */
+  readonly kind: string;
+  /** Stores one call with its documents, suggestions and evidence, all or nothing. */
+  recordAudit(record: AuditRecord): Promise<void>;
+  /** Stores feedback entries, all or nothing; an entry stored before is not stored twice. */
+  recordFeedback(entries: readonly FeedbackRecord[]): Promise<FeedbackResult[]>;
+  /** Audit records, oldest first. */
+  auditRecords(filter?: { since?: Date; requestId?: string }): Promise<AuditRecord[]>;
+  /** Feedback entries, in the order received. */
+  feedbackRecords(filter?: { card?: string }): Promise<StoredFeedback[]>;
+  acceptanceReport(options?: { since?: Date }): Promise<AcceptanceReport>;
+  /** A cheap real write: false when the store cannot take writes (closed, read-only, disk full, …). */
+  writable(): Promise<boolean>;
+  /** The cached value under `key` if it was stored at or after `notBefore` (ISO), else undefined. */
+  cachedSuggestions(key: string, notBefore: string): Promise<string | undefined>;
+  /** Stores (or replaces) a cache entry, and deletes entries created before `expireBefore` (ISO). */
+  cacheSuggestions(entry: CacheEntry, expireBefore: string): Promise<void>;
+  close(): Promise<void>;
+}
