@@ -384,11 +384,11 @@ if (!existsSync(CHROMIUM)) {
       const input = page.getByLabel('Load from a file');
       await input.setInputFiles({ name: 'summary.json', mimeType: 'application/fhir+json', buffer: Buffer.from(JSON.stringify(doc)) });
       // Files are read asynchronously (File.text()): wait for the page to report the load.
-      await page.waitForFunction(() => /^Loaded summary\.json/.test(document.querySelector('#status')?.textContent ?? ''));
+      await page.locator('#status').filter({ hasText: /^Loaded summary\.json/ }).waitFor();
       await expect(page.getByLabel('Discharge summary (plain text)').inputValue()).resolves.toBe(NOTE);
 
       await input.setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('Plain note ✓\n') });
-      await page.waitForFunction(() => /^Loaded note\.txt/.test(document.querySelector('#status')?.textContent ?? ''));
+      await page.locator('#status').filter({ hasText: /^Loaded note\.txt/ }).waitFor();
       await expect(page.getByLabel('Discharge summary (plain text)').inputValue()).resolves.toBe('Plain note ✓\n');
 
       const html = { ...doc, content: [{ attachment: { contentType: 'text/html', data: Buffer.from('<p>x</p>').toString('base64') } }] };
