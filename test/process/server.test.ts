@@ -57,7 +57,7 @@ test('a broken model bundle: the process exits 1 naming the problem, and never l
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
   expect(await exitOf(child)).toBe(1);
-  expect(stderr).toMatch(/^icd10-cds failed to start: model bundle file .*config\.json cannot be read/);
+  expect(stderr).toMatch(/^icd10-cds failed to start: model bundle file \S*config\.json cannot be read; model bundle file \S*labels\.json cannot be read; model bundle file \S*tokenizer\.json cannot be read/);
   expect(stdout).not.toContain('listening');
 });
 
