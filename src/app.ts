@@ -55,6 +55,14 @@ export interface Services {
 }
 
 /**
+ * The app's suggestion service: `idle()` resolves once background work is done (analyses
+ * past a hook's time budget, result-cache writes, which follow the response).
+ */
+export function suggestionServiceOf(app: express.Express): SuggestionService {
+  return app.locals.suggestions as SuggestionService;
+}
+
+/**
  * Builds the application.
  * @param deps - configuration, the loaded classifier, the logger, the store and optional id/clock sources
  */
@@ -81,6 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const { config, log } = services;
   const app = express();
+  app.locals.suggestions = suggestions;
   app.disable('x-powered-by');
   app.set('etag', false);
 

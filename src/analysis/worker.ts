@@ -11,7 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AssertionStatus } from '../evidence/assertion';
 import { passagesOf } from '../evidence/passages';
-import { assertionInContext, sectionAt, sectionsOf } from '../evidence/sections';
+import { assertionInContext, sectionAt, sectionsOf, type SectionKind } from '../evidence/sections';
 import { createClassifier } from '../model/classifier';
 import type { Classifier } from '../model/types';
 import type { Note } from '../note/note';
@@ -34,19 +34,31 @@ export type FromWorker =
   | { type: 'failed'; id: number; message: string };
 
 /**
- * V8 compiles (and tiers up) a regular expression as it is used: the assertion rules
+ * V8 compiles a regular expression when it is first used: the assertion rules
  * (evidence/assertion.ts, large Unicode patterns) took about 0.9 s on the first note a worker
- * saw and 0.2-0.3 s on the next (CPU profile: hitsOf), against about 5 ms once warm, so the
- * first hook calls missed their budget. Running every passage of a synthetic note through the
- * assertion rules at start-up pays that (about 1 s) before the worker says it is ready.
+ * saw (CPU profile: hitsOf), against a few ms once compiled, so the first hook calls missed
+ * their budget. Running every passage of a synthetic note through the assertion rules at
+ * start-up pays that before the worker says it is ready.
  */
-function warmUp(): void {
-  const text = WARM_UP_NOTE;
-  const sections = sectionsOf(text);
-  for (const passage of passagesOf(text)) {
-    const words = /\p{L}{4,}/u.exec(text.slice(passage.start, passage.end));
-    if (!words) continue;
-    assertionInContext(text.slice(passage.start, passage.end), { start: words.index, end: words.index + words[0].length }, sectionAt(sections, passage.start)?.kind);
+export function warmUp(): void {
+  // V8 compiles a regular expression anew for each kind of subject string it meets: text
+  // with characters above U+00FF (two-byte), ASCII, and Latin-1 with accents each cost
+  // ~0.2 s on first use (measured: the assertion rules on a one-sentence passage of each
+  // kind, after the others were warm). The synthetic note is two-byte (an en dash), so it
+  // is run as written, as ASCII, and as ASCII with an accented letter in every passage.
+  // Through latin1 bytes: a string made by replace() keeps its source's two-byte form.
+  const ascii = Buffer.from(WARM_UP_NOTE.replace(/[^\u0000-\u007f]/gu, '-'), 'latin1').toString('latin1');
+  const judge = (passage: string, kind: SectionKind | undefined) => {
+    const words = /\p{L}{4,}/u.exec(passage);
+    if (words) assertionInContext(passage, { start: words.index, end: words.index + words[0].length }, kind);
+  };
+  for (const text of [WARM_UP_NOTE, ascii]) {
+    const sections = sectionsOf(text);
+    for (const passage of passagesOf(text)) {
+      const kind = sectionAt(sections, passage.start)?.kind;
+      judge(text.slice(passage.start, passage.end), kind);
+      if (text === ascii) judge(`${text.slice(passage.start, passage.end)} caf\u00e9`, kind);
+    }
   }
 }
 

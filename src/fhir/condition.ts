@@ -63,8 +63,8 @@ export function toCondition(suggestion: DeltaSuggestion, ctx: ConditionContext):
   const derivations: Extension[] = suggestion.evidence.map((e) => {
     const note = ctx.notes[e.note];
     // Offsets in Unicode code points of the decoded note text (the unit this service publishes).
-    const offset = codePointIndex(note.text, e.start);
-    const length = codePointIndex(note.text, e.end) - offset;
+    const offset = codePointIndex(note, e.start);
+    const length = codePointIndex(note, e.end) - offset;
     return {
       url: DERIVATION_REFERENCE_EXTENSION,
       extension: [

@@ -34,7 +34,7 @@ export function auditDocumentsOf(notes: readonly Note[]): AuditDocument[] {
     contentIndex: note.source.contentIndex,
     contentType: note.source.contentType,
     sha256: createHash('sha256').update(note.text, 'utf8').digest('hex'),
-    length: codePointIndex(note.text, note.text.length),
+    length: codePointIndex(note, note.text.length),
   }));
 }
 
@@ -60,8 +60,8 @@ export function auditSuggestionOf(
     ...(suggestion.refines?.length ? { refines: suggestion.refines.map((r) => r.code) } : {}),
     evidence: suggestion.evidence.map((e) => ({
       note: e.note,
-      start: codePointIndex(notes[e.note].text, e.start),
-      end: codePointIndex(notes[e.note].text, e.end),
+      start: codePointIndex(notes[e.note], e.start),
+      end: codePointIndex(notes[e.note], e.end),
       ...(e.context ? { status: e.context.status } : {}),
     })),
   };

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app';
+import { createApp, suggestionServiceOf } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
@@ -59,5 +59,7 @@ export async function createTestApp(overrides: Partial<Config> = {}) {
     newId: seqIds(),
     now: () => FIXED_NOW,
   });
-  return { app, classifier, config, logs, store };
+  // Resolves when background work is done: result-cache writes follow the response.
+  const settled = () => suggestionServiceOf(app).idle();
+  return { app, classifier, config, logs, store, settled };
 }

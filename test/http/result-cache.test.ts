@@ -19,8 +19,9 @@ function hookBody(text: string) {
 const withoutIds = (body: HookResponse) => JSON.parse(JSON.stringify(body.cards).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'id'));
 
 test('a repeated hook call is answered from the cache, identically, and audited as cached', async () => {
-  const { app, store } = await createTestApp();
+  const { app, store, settled } = await createTestApp();
   const first = await request(app).post(HOOK).send(hookBody(SAMPLE_NOTE)).expect(200);
+  await settled();
   const second = await request(app).post(HOOK).send(hookBody(SAMPLE_NOTE)).expect(200);
   expectValidCds('response', first.body);
   expectValidCds('response', second.body);
@@ -38,8 +39,9 @@ test('a repeated hook call is answered from the cache, identically, and audited 
 });
 
 test('the cache holds offsets, never note text', async () => {
-  const { app, store } = await createTestApp({ storePath: ':memory:' });
+  const { app, store, settled } = await createTestApp({ storePath: ':memory:' });
   await request(app).post(HOOK).send(hookBody(SAMPLE_NOTE)).expect(200);
+  await settled();
   const rows = (store as unknown as { db: { prepare(sql: string): { all(): { value: string }[] } } }).db.prepare('SELECT value FROM suggestion_cache').all();
   expect(rows).toHaveLength(1);
   // Strings only under keys that hold the service's own vocabulary (codes, label displays,
@@ -57,10 +59,11 @@ test('the cache holds offsets, never note text', async () => {
 });
 
 test('the FHIR operation fills the cache the hook reads, and a changed note or setting misses it', async () => {
-  const { app, store } = await createTestApp();
+  const { app, store, settled } = await createTestApp();
   const op = await request(app).post(OPERATION).set('Content-Type', 'application/fhir+json')
     .send({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: documentReference(SAMPLE_NOTE) }] }).expect(200);
   expectValidFhir(op.body);
+  await settled();
   await request(app).post(HOOK).send(hookBody(SAMPLE_NOTE)).expect(200);
   await request(app).post(HOOK).send(hookBody(`${SAMPLE_NOTE}\nSigned.`)).expect(200);
   expect((await store.auditRecords()).map((r) => r.analysis)).toEqual([undefined, 'cached', undefined]);

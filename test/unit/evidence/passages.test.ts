@@ -22,9 +22,18 @@ test('passageAt finds the passage holding a position, or -1 in the gaps', () => 
 });
 
 test('codePointIndex counts astral characters once', () => {
-  const text = 'a😀b\u00a0c';
-  expect(codePointIndex(text, 0)).toBe(0);
-  expect(codePointIndex(text, 3)).toBe(2);
-  expect(codePointIndex(text, text.length)).toBe(5);
-  expect(Array.from(text)[codePointIndex(text, text.indexOf('c'))]).toBe('c');
+  const note = { text: 'a😀b\u00a0c' };
+  expect(codePointIndex(note, 0)).toBe(0);
+  expect(codePointIndex(note, 2)).toBe(2); // inside the pair: its high half counts
+  expect(codePointIndex(note, 3)).toBe(2);
+  expect(codePointIndex(note, note.text.length)).toBe(5);
+  expect(Array.from(note.text)[codePointIndex(note, note.text.indexOf('c'))]).toBe('c');
+});
+
+test('codePointIndex agrees with counting code points, at every index, with lone surrogates about', () => {
+  const note = { text: '😀x\ud800y😣😣\udc00z👨‍⚕️\ud83d' };
+  for (let i = 0; i <= note.text.length; i++) {
+    // Array.from splits into code points; a pair cut at i leaves its high half as one.
+    expect([i, codePointIndex(note, i)]).toEqual([i, Array.from(note.text.slice(0, i)).length]);
+  }
 });

@@ -162,6 +162,50 @@ test('a word-final capital sigma, which the JS library lower-cases to ς (the re
   expect(spansOf(got.offsets)).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [5, 6]]);
 });
 
+/**
+ * Word-separable tokenizers (BERT-style normalizer and pre-tokenizer) encode a note word by
+ * word from a cache of words already seen; the result must be exactly that of encoding it
+ * whole. The golden tests above already run through the cache; these compare the two paths
+ * directly, with a cache small enough to evict words of the very note being encoded.
+ */
+describe('the word cache', () => {
+  const SEPARABLE = ['eow-bpe.tokenizer.json', 'wordpiece-cased.tokenizer.json', 'wordpiece-uncased.tokenizer.json', '../tiny-model/tokenizer.json'];
+  const files = [...new Set(goldenFiles.map((f) => readJson<GoldenFile>(f).tokenizer))].sort();
+
+  test.each(files)('%s: encoding by word gives the ids, spans and unaligned count of encoding whole', (file) => {
+    const whole = createNoteTokenizer(readJson(file), { wordCacheSize: 0 });
+    const byWord = createNoteTokenizer(readJson(file), { wordCacheSize: 40 });
+    const all = [...texts.map((t) => t.text), ...randomTexts(1000, 11)];
+    for (const text of [...all, ...all]) {
+      const expected = whole.encode(text);
+      const got = byWord.encode(text);
+      const json = JSON.stringify(text.slice(0, 200));
+      expect({ json, ids: Array.from(got.ids), offsets: Array.from(got.offsets), unaligned: got.unaligned }).toEqual({
+        json,
+        ids: Array.from(expected.ids),
+        offsets: Array.from(expected.offsets),
+        unaligned: expected.unaligned,
+      });
+    }
+    expect(whole.cachedWords).toBe(0);
+    expect(byWord.cachedWords).toBeLessThanOrEqual(40);
+    // Words are remembered only when the tokenizer is word-separable (and the word path ran).
+    expect(byWord.cachedWords > 0).toBe(SEPARABLE.includes(file));
+  });
+
+  test('a long note is put together from cached words on a second encoding', () => {
+    const tokenizer = createNoteTokenizer(readJson('wordpiece-uncased.tokenizer.json'));
+    const note = textOf.get('long-note-2000-words')!;
+    const first = tokenizer.encode(note);
+    const words = tokenizer.cachedWords;
+    expect(words).toBeGreaterThan(100);
+    const second = tokenizer.encode(`${note} ${note}`);
+    expect(tokenizer.cachedWords).toBe(words);
+    expect(second.ids.length).toBe(2 * first.ids.length);
+    expect(violation(`${note} ${note}`, second.offsets)).toBeUndefined();
+  });
+});
+
 /** Pieces random texts are made of: words, separators and characters that normalizers,
  * pre-tokenizers and byte-level encoding treat specially. */
 const PIECES = [
