@@ -16,6 +16,8 @@ import { buildBatches, planWindows, type TokenWindow } from './windows';
 export interface ClassifierOptions {
   /** onnxruntime intra-op threads (0: one per core). */
   intraOpThreads: number;
+  /** Words the tokenizer remembers (tokenizer.ts; default DEFAULT_WORD_CACHE_SIZE, 0: none). */
+  wordCacheSize?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface ClassifierOptions {
 export async function createClassifier(dir: string, options: ClassifierOptions): Promise<Classifier> {
   const bundle = await readBundle(dir);
   const { config, labels } = bundle;
-  const tokenizer = createNoteTokenizer(bundle.tokenizerJson);
+  const tokenizer = createNoteTokenizer(bundle.tokenizerJson, { wordCacheSize: options.wordCacheSize });
   const session = await openSession(bundle.modelPath, { intraOpThreads: options.intraOpThreads });
 
   const padId = config.padTokenId ?? tokenizer.padId;
