@@ -24,12 +24,18 @@ export interface Analyzer {
   dispose(): Promise<void>;
 }
 
-/** Thrown when the analysis queue is full (the edges answer 503, transient). */
-export class AnalysisQueueFullError extends Error {
+/** The analysis cannot be done now but may be on a retry: the edges answer 503 (transient). */
+export class AnalysisUnavailableError extends Error {}
+
+/** Thrown when the analysis queue is full. */
+export class AnalysisQueueFullError extends AnalysisUnavailableError {
   constructor(limit: number) {
     super(`analysis queue full (${limit} waiting)`);
   }
 }
+
+/** Thrown when the worker running an analysis stopped (it is replaced), or none could be restarted. */
+export class AnalysisWorkerLostError extends AnalysisUnavailableError {}
 
 /** The model on this thread: for tests and tools. */
 export function inlineAnalyzer(classifier: Classifier): Analyzer {

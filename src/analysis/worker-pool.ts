@@ -3,7 +3,7 @@
  * tokenizer, loaded once at start-up), one analysis at a time per worker, and a bounded FIFO
  * queue in front of them. A long analysis never blocks the event loop, so /healthz and other
  * requests stay responsive; a full queue is refused at once (AnalysisQueueFullError → 503).
- * A worker that dies fails its job and is replaced.
+ * A worker that dies fails its job (AnalysisWorkerLostError → 503) and is replaced.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { PROJECT_ROOT } from '../config';
 import type { AssertionStatus } from '../evidence/assertion';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import { AnalysisQueueFullError, type Analysis, type Analyzer } from './analyzer';
+import { AnalysisQueueFullError, AnalysisWorkerLostError, type Analysis, type Analyzer } from './analyzer';
 import type { FromWorker, ToWorker, WorkerInit } from './worker';
 
 export interface WorkerPoolOptions {
@@ -23,6 +23,8 @@ export interface WorkerPoolOptions {
   workers: number;
   /** Analyses allowed to wait for a worker; more are refused. */
   maxQueue: number;
+  /** The worker script (default: the compiled worker.js; tests wrap it to inject faults). */
+  script?: string;
 }
 
 /** The compiled worker: next to this file under dist/, or dist/ when this file runs from src/ (ts-jest). */
@@ -49,12 +51,14 @@ interface Slot {
  * @throws Error with the worker's message when the model cannot be loaded
  */
 export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<Analyzer> {
-  const script = workerScript();
+  const script = options.script ?? workerScript();
   if (!existsSync(script)) throw new Error(`analysis worker ${script} not found: run npm run build`);
   const queue: Job[] = [];
   const slots: Slot[] = [];
   let nextId = 1;
   let closing = false;
+  /** Replacements of workers that died, while they load. */
+  const restarts = new Set<Promise<unknown>>();
 
   const spawn = (): Promise<{ slot: Slot; info: ModelInfo }> => new Promise((resolve, reject) => {
     const init: WorkerInit = { modelDir: options.modelDir, intraOpThreads: options.intraOpThreads };
@@ -86,16 +90,19 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
       }
       const index = slots.indexOf(slot);
       if (index >= 0) slots.splice(index, 1);
-      slot.job?.reject(new Error(`analysis worker stopped: ${error.message}`));
+      slot.job?.reject(new AnalysisWorkerLostError(`analysis worker stopped: ${error.message}`));
       slot.job = undefined;
       if (!closing) {
-        spawn().then(({ slot: fresh }) => {
+        const restart: Promise<unknown> = spawn().then(async ({ slot: fresh }) => {
+          // Closed while the replacement loaded: it must not outlive the pool.
+          if (closing) return fresh.worker.terminate();
           slots.push(fresh);
           dispatch();
         }, () => {
           // Could not restart: queued jobs fail rather than wait forever.
-          if (slots.length === 0) for (const job of queue.splice(0)) job.reject(new Error('no analysis worker'));
-        });
+          if (slots.length === 0) for (const job of queue.splice(0)) job.reject(new AnalysisWorkerLostError('no analysis worker'));
+        }).finally(() => restarts.delete(restart));
+        restarts.add(restart);
       }
     };
     worker.on('error', died);
@@ -147,6 +154,7 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
         // A worker stuck in a long run is not waited for.
         setTimeout(() => void slot.worker.terminate(), 5000).unref();
       })));
+      await Promise.all([...restarts]);
     },
   };
 }

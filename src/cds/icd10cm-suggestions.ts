@@ -7,7 +7,7 @@
 import type { DocumentReference } from '@medplum/fhirtypes';
 import type { Services } from '../app';
 import { applyRecordedCodes } from '../coding/recorded-codes';
-import { AnalysisQueueFullError } from '../analysis/analyzer';
+import { AnalysisQueueFullError, AnalysisUnavailableError } from '../analysis/analyzer';
 import { OperationOutcomeError, preconditionFailed, unavailable } from '../errors';
 import { chooseDocuments, noteOf } from '../fhir/document-reference';
 import { loadProfiles } from '../fhir/profiles';
@@ -121,6 +121,7 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
 
     const result = await services.suggestions.suggest(notes, { deadline, requestId }).catch((error: unknown) => {
       if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
+      if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
       throw error;
     });
     if (result.status === 'pending') {

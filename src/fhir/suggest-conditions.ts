@@ -9,7 +9,7 @@ import type { Bundle, BundleEntry, Condition, DocumentReference, OperationOutcom
 import type { RequestHandler } from 'express';
 import type { Services } from '../app';
 import { applyRecordedCodes } from '../coding/recorded-codes';
-import { AnalysisQueueFullError } from '../analysis/analyzer';
+import { AnalysisQueueFullError, AnalysisUnavailableError } from '../analysis/analyzer';
 import { badRequest, invalidResource, issue, outcomeOf, unavailable, unprocessable } from '../errors';
 import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
@@ -116,6 +116,7 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
     // fills the result cache for the hook.
     const result = await services.suggestions.suggest(notes, { requestId: res.locals.requestId }).catch((error: unknown) => {
       if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
+      if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
       throw error;
     });
     if (result.status !== 'done') throw new Error('analysis without a deadline did not finish');
