@@ -14,8 +14,6 @@ import { healthHandler, readyHandler } from './health';
 import { corsMiddleware } from './http/cors';
 import { createDrainState, type DrainState } from './http/drain';
 import { errorHandler } from './http/error-handler';
-import { JSON_MEDIA_TYPES } from './http/json-body';
-import { limitJsonDepth } from './http/json-depth';
 import { notFoundHandler } from './http/not-found';
 import { reviewPageRouter } from './http/review-page';
 import type { Logger } from './log';
@@ -111,10 +109,9 @@ export function createApp(deps: AppDeps): express.Express {
     });
     next();
   });
-  // Before the body parser and the routers: preflight is answered without a token or a body.
+  // Before the routers: preflight is answered without a token or a body. Bodies are read only
+  // after authentication (http/json-body.ts jsonBody, in each route).
   app.use(corsMiddleware(config.corsOrigins));
-  app.use(express.json({ limit: config.maxBodyBytes, type: JSON_MEDIA_TYPES, strict: true }));
-  app.use(limitJsonDepth(config.maxJsonDepth));
 
   // The review page (static, public: it holds no data; its calls to /cds-services carry the user's token).
   app.use(reviewPageRouter());

@@ -6,7 +6,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Services } from '../app';
 import { methodNotAllowed, notFound } from '../errors';
 import { loadProfiles } from '../fhir/profiles';
-import { requireJsonBody } from '../http/json-body';
+import { jsonBody } from '../http/json-body';
 import { ServerTiming } from '../http/server-timing';
 import { receiveFeedback } from './feedback';
 import { overrideReasonsOf } from './override-reasons';
@@ -19,6 +19,7 @@ import { registry, type CdsService } from './services';
  */
 export function cdsRouter(services: Services, requireClient: RequestHandler): Router {
   const byId = registry(services);
+  const body = jsonBody({ maxBytes: services.config.maxBodyBytes, maxDepth: services.config.maxJsonDepth });
   const router = Router();
   // Resolved before anything else on /:id routes, so an unknown id is 404 whatever the body.
   router.param('id', (_req, res, next, id: string) => {
@@ -36,7 +37,7 @@ export function cdsRouter(services: Services, requireClient: RequestHandler): Ro
     throw methodNotAllowed(req.method, ['GET']);
   });
 
-  router.post('/:id', requireClient, requireJsonBody, async (req, res) => {
+  router.post('/:id', requireClient, ...body, async (req, res) => {
     const service: CdsService = res.locals.service;
     const timing = new ServerTiming();
     const answer = await service.call(req.body, res.locals.requestId, timing);
@@ -45,7 +46,7 @@ export function cdsRouter(services: Services, requireClient: RequestHandler): Ro
     res.type('application/json').send(body);
   });
   const overrideReasons = overrideReasonsOf(loadProfiles().overrideReasons);
-  router.post('/:id/feedback', requireClient, requireJsonBody, async (req, res) => {
+  router.post('/:id/feedback', requireClient, ...body, async (req, res) => {
     const service: CdsService = res.locals.service;
     await receiveFeedback(req.body, {
       serviceId: service.definition.id,

@@ -6,7 +6,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { Services } from '../app';
 import { methodNotAllowed, notAcceptable, notFound } from '../errors';
-import { requireJsonBody } from '../http/json-body';
+import { jsonBody } from '../http/json-body';
 import { capabilityStatementOf } from './capability-statement';
 import { FHIR_JSON } from './constants';
 import { loadProfiles } from './profiles';
@@ -34,6 +34,7 @@ export function fhirRouter(services: Services, requireClient: RequestHandler): R
   validateResource({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: { resourceType: 'DocumentReference', status: 'current', content: [] } }] }, 'Parameters');
   const router = Router();
   router.use(negotiateJson);
+  const body = jsonBody({ maxBytes: services.config.maxBodyBytes, maxDepth: services.config.maxJsonDepth });
 
   const metadata = capabilityStatementOf(profiles, services.model, services.config.publicBaseUrl, services.config.auth !== 'off');
   router.get('/metadata', (_req, res) => {
@@ -45,7 +46,7 @@ export function fhirRouter(services: Services, requireClient: RequestHandler): R
 
   const suggest = suggestConditionsHandler(services, profiles);
   for (const path of ['/DocumentReference/\\$suggest-conditions', '/DocumentReference/%24suggest-conditions']) {
-    router.post(path, requireClient, requireJsonBody, suggest);
+    router.post(path, requireClient, ...body, suggest);
     router.all(path, (req) => {
       throw methodNotAllowed(req.method, ['POST']);
     });

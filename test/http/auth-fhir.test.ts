@@ -87,3 +87,17 @@ test('AUTH=off: served without a token; the CapabilityStatement says so', async 
   const cs = (await request(open).get('/fhir/metadata')).body as CapabilityStatement;
   expect(cs.rest![0].security?.description).toContain('AUTH=off');
 });
+
+test('the body is read only after authentication: without a token, a malformed or oversized body is still a 401', async () => {
+  const send = (body: string, authorization?: string) => {
+    const req = request(app).post(OPERATION).set('Content-Type', 'application/fhir+json');
+    return (authorization ? req.set('Authorization', authorization) : req).send(body);
+  };
+  const malformed = '{"resourceType": "Parameters", ';
+  const oversized = JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'note', valueString: 'x'.repeat(6 * 1024 * 1024) }] });
+  expectRefused(await send(malformed));
+  expectRefused(await send(oversized));
+  // The same bodies from an authenticated caller are parsed, and refused for what they are.
+  expect((await send(malformed, `Bearer ${STATIC[0]}`)).status).toBe(400);
+  expect((await send(oversized, `Bearer ${STATIC[0]}`)).status).toBe(413);
+});
