@@ -340,8 +340,11 @@ class SqliteStore implements Store {
 
   async acceptanceReport(options: { since?: Date } = {}): Promise<AcceptanceReport> {
     const since = options.since?.toISOString() ?? '';
-    const calls = this.db.prepare(`SELECT count(*) AS calls, coalesce(sum(outcome <> 'suggestions'), 0) AS without
-      FROM audit_call WHERE recorded_at >= ?`).get(since) as { calls: number; without: number };
+    // A hook answered over its time budget showed no suggestion yet: it is counted apart.
+    const calls = this.db.prepare(`SELECT count(*) AS calls,
+        coalesce(sum(outcome <> 'suggestions' AND analysis <> 'pending'), 0) AS without,
+        coalesce(sum(analysis = 'pending'), 0) AS pending
+      FROM audit_call WHERE recorded_at >= ?`).get(since) as { calls: number; without: number; pending: number };
     const models = this.db.prepare(`SELECT model_name AS name, model_version AS version, count(*) AS calls
       FROM audit_call WHERE recorded_at >= ? GROUP BY model_name, model_version ORDER BY name, version`).all(since) as AcceptanceReport['models'];
     const made = this.db.prepare(`SELECT s.code, count(*) AS suggestions, count(s.card_uuid) AS cards
@@ -386,6 +389,7 @@ class SqliteStore implements Store {
       ...(options.since ? { since } : {}),
       calls: calls.calls,
       callsWithoutSuggestion: calls.without,
+      callsPending: calls.pending,
       models,
       codes,
       unknownCards,

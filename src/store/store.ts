@@ -153,9 +153,11 @@ export interface CodeAcceptance {
 export interface AcceptanceReport {
   /** Suggestions made at or after this instant (ISO), when given. */
   since?: string;
-  /** Calls recorded, and those that produced no suggestion. */
+  /** Calls recorded; those whose analysis produced no suggestion; hook calls answered over
+   * their time budget with the "being prepared" card (analysis still running). */
   calls: number;
   callsWithoutSuggestion: number;
+  callsPending: number;
   models: { name: string; version: string; calls: number }[];
   codes: CodeAcceptance[];
   /** Cards named by feedback received in the period that no audit record holds. */

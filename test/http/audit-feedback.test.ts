@@ -266,6 +266,7 @@ describe('acceptance report', () => {
     const expected = {
       calls: 5,
       callsWithoutSuggestion: 1,
+      callsPending: 0,
       models: [{ name: 'icd10-cds-test-keywords', version: '1.0.0', calls: 5 }],
       codes: [
         { code: 'I10', suggestions: 4, cards: 3, cardsWithFeedback: 3, accepted: 0, overridden: 3, acceptanceRate: 0, overrideRate: 1, overrideReasons: { 'already-coded': 2, none: 1 } },
@@ -278,7 +279,7 @@ describe('acceptance report', () => {
     expect(await reportOf(storePath)).toEqual({ store: storePath, ...expected });
     // --since after every call: nothing.
     expect(await reportOf(storePath, new Date('2026-11-26T00:00:00Z'))).toEqual({
-      store: storePath, since: '2026-11-26T00:00:00.000Z', calls: 0, callsWithoutSuggestion: 0, models: [], codes: [], unknownCards: 0,
+      store: storePath, since: '2026-11-26T00:00:00.000Z', calls: 0, callsWithoutSuggestion: 0, callsPending: 0, models: [], codes: [], unknownCards: 0,
     });
     await store.close();
   });
