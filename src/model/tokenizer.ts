@@ -141,11 +141,13 @@ export function createNoteTokenizer(json: unknown, options: NoteTokenizerOptions
       starts.push(start);
       words.push(text.slice(start, i));
     }
-    const missing = [...new Set(words.filter((w) => !wordCache.has(w)))];
+    // One lookup per word; read before remembering, since a note with more new words than
+    // the cache holds evicts its own.
+    const found = words.map((w) => wordCache.get(w));
+    const missing = [...new Set(words.filter((_, w) => found[w] === undefined))];
     const encoded = missing.length > 0 ? encodeWords(missing) : new Map<string, WordTokens>();
     if (encoded === undefined) return undefined;
-    // Read before remembering: a note with more new words than the cache holds evicts its own.
-    const pieces = words.map((w) => encoded.get(w) ?? wordCache.get(w)!);
+    const pieces = found.map((piece, w) => piece ?? encoded.get(words[w])!);
     for (const [word, piece] of encoded) {
       // Oldest first out: Map iterates in insertion order.
       if (wordCache.size >= cacheSize) wordCache.delete(wordCache.keys().next().value!);
