@@ -9,12 +9,11 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
 import { REVIEW_PAGE_DIR } from '../../src/http/review-page';
-import { createTestApp } from '../helpers/app';
+import { createTestApp, listenOnLoopback } from '../helpers/app';
 
 // Runs inside the page (functions passed to evaluate); the tests' tsconfig has no DOM lib.
 declare function getComputedStyle(element: unknown): { outlineStyle: string; textDecorationStyle: string; textDecorationLine: string };
@@ -62,10 +61,9 @@ if (!existsSync(CHROMIUM)) {
     beforeAll(async () => {
       if (!existsSync(path.join(REVIEW_PAGE_DIR, 'main.js'))) throw new Error('dist/web is not built: run npm run build (npm test does)');
       const { app } = await createTestApp();
-      server = await new Promise<Server>((resolve) => {
-        const s = app.listen(0, '127.0.0.1', () => resolve(s));
-      });
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const served = await listenOnLoopback(app);
+      server = served.server;
+      base = `${served.base}/`;
       userDataDir = mkdtempSync(path.join(os.tmpdir(), 'icd10-cds-chromium-'));
       context = await chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
@@ -355,11 +353,9 @@ if (!existsSync(CHROMIUM)) {
 
     test('with the real service on AUTH=on, the 401s are shown and say what token is needed', async () => {
       const { app } = await createTestApp({ auth: 'on' });
-      const secured = await new Promise<Server>((resolve) => {
-        const s = app.listen(0, '127.0.0.1', () => resolve(s));
-      });
+      const { server: secured, base: securedRoot } = await listenOnLoopback(app);
       try {
-        const securedBase = `http://127.0.0.1:${(secured.address() as AddressInfo).port}/`;
+        const securedBase = `${securedRoot}/`;
         await page.goto(securedBase);
         await page.getByLabel('Discharge summary (plain text)').fill(NOTE);
         const [first] = await Promise.all([page.waitForResponse(isHook), page.getByRole('button', { name: 'Get suggestions' }).click()]);

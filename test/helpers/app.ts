@@ -3,6 +3,9 @@
  * config built like production's, sequential ids, a fixed clock, captured log lines and a
  * store of its own (in memory unless the test names a file with `storePath`).
  */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createApp, suggestionServiceOf } from '../../src/app';
@@ -62,4 +65,11 @@ export async function createTestApp(overrides: Partial<Config> = {}) {
   // Resolves when background work is done: result-cache writes follow the response.
   const settled = () => suggestionServiceOf(app).idle();
   return { app, classifier, config, logs, store, settled };
+}
+
+/** Serves `app` on a free loopback port: the server, and its base URL without a trailing slash. */
+export async function listenOnLoopback(app: { listen(port: number, host: string): Server }): Promise<{ server: Server; base: string }> {
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

@@ -10,10 +10,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
-import { createTestApp } from '../helpers/app';
+import { createTestApp, listenOnLoopback } from '../helpers/app';
 import { startFhirServer, type FakeFhirServer } from '../helpers/fhir-server';
 import {
   CDS_SERVICE, ehrHookRequest, FUZZ_LIMITS, mutatedRequest, problemWith, randomJsonRequest, rawRequest,
@@ -40,9 +39,7 @@ const started = Date.now();
 beforeAll(async () => {
   const test = await createTestApp({ ...FUZZ_LIMITS, logLevel: 'warn' });
   logs = test.logs;
-  server = test.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(test.app));
   elsewhere = await startFhirServer([]);
   ehr = await startFhirServer([['/', (_req, res) => {
     const answer = answers[answered++ % answers.length];

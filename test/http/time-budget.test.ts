@@ -5,7 +5,6 @@
  * into the cache, and a later call gets the real cards from it. The FHIR operation waits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import { createLogger } from '../../src/log';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { generateHeavyModel, TIMING_TEST_SIZE } from '../../src/tools/generate-heavy-model';
-import { seqIds, testConfig } from '../helpers/app';
+import { listenOnLoopback, seqIds, testConfig } from '../helpers/app';
 import { expectValidCds, expectValidFhir } from '../helpers/expect-valid';
 import { documentReference, hookRequest, SAMPLE_NOTE, searchset } from '../helpers/resources';
 
@@ -37,9 +36,7 @@ beforeAll(async () => {
   analyzer = await createWorkerAnalyzer({ modelDir: root, intraOpThreads: 1, workers: 1, maxQueue: 8 });
   store = openSqliteStore(':memory:');
   const app = createApp({ config: testConfig({ auth: 'off', hookTimeBudgetMs: BUDGET_MS }), analyzer, store, log: createLogger('silent'), newId: seqIds() });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 }, 180_000);
 
 afterAll(async () => {

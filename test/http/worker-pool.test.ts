@@ -6,7 +6,6 @@
  * answered. /healthz answers throughout.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { Analyzer } from '../../src/analysis/analyzer';
@@ -15,7 +14,7 @@ import { createApp } from '../../src/app';
 import { createLogger } from '../../src/log';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { seqIds, testConfig, TINY_MODEL_DIR } from '../helpers/app';
+import { listenOnLoopback, seqIds, testConfig, TINY_MODEL_DIR } from '../helpers/app';
 import { expectValidCds, expectValidFhir } from '../helpers/expect-valid';
 import { documentReference, hookRequest, SAMPLE_NOTE, searchset } from '../helpers/resources';
 
@@ -31,9 +30,7 @@ beforeAll(async () => {
   store = openSqliteStore(':memory:');
   const config = testConfig({ auth: 'off', hookTimeBudgetMs: 60_000 });
   const app = createApp({ config, analyzer, store, log: createLogger('silent'), newId: seqIds() });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenOnLoopback(app));
 }, 60_000);
 
 afterAll(async () => {
