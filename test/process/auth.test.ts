@@ -3,48 +3,20 @@
  * configured the service starts, warns and refuses protected calls; AUTH=off warns; a bad
  * CDS_CLIENTS file stops the start with the list of its problems.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
+import { spawnServer } from '../helpers/server-process';
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 const HOOK_REQUEST = path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json');
 
-function start(env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', STORE_PATH: ':memory:', ...env }, cwd: PROJECT_ROOT });
-}
-
-/** Every JSON log line until the one whose msg is `msg`; rejects when the process exits first. */
-function linesUntil(child: ChildProcessWithoutNullStreams, msg: string): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n').flatMap((line) => {
-        try {
-          return [JSON.parse(line) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
-      if (lines.some((l) => l.msg === msg)) resolve(lines);
-    });
-    child.on('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-}
-
-const exitOf = (child: ChildProcessWithoutNullStreams) => new Promise<number | null>((resolve) => child.on('exit', resolve));
-
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it in pretest)');
-});
+const start = (env: Record<string, string>) => spawnServer({ STORE_PATH: ':memory:', ...env });
 
 test('nothing configured: starts, warns, discovery answers, a service call is refused 401', async () => {
-  const child = start({ PORT: '0' });
-  const exited = exitOf(child);
-  const lines = await linesUntil(child, 'listening');
+  const server = start({ PORT: '0' });
+  await server.logged('listening');
+  const { lines } = server;
   const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
   expect(warnings).toEqual(expect.arrayContaining([
     expect.stringContaining('no trusted CDS clients (CDS_CLIENTS)'),
@@ -57,17 +29,16 @@ test('nothing configured: starts, warns, discovery answers, a service call is re
   });
   expect(res.status).toBe(401);
   expect(res.headers.get('www-authenticate')).toBe('Bearer');
-  child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  server.child.kill('SIGTERM');
+  expect((await server.exited).code).toBe(0);
 });
 
 test('AUTH=off: warns at start-up', async () => {
-  const child = start({ PORT: '0', AUTH: 'off' });
-  const exited = exitOf(child);
-  const lines = await linesUntil(child, 'listening');
-  expect(lines.some((l) => l.level === 40 && String(l.msg).startsWith('AUTH=off: every endpoint accepts calls without authentication'))).toBe(true);
-  child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  const server = start({ PORT: '0', AUTH: 'off' });
+  await server.logged('listening');
+  expect(server.lines.some((l) => l.level === 40 && String(l.msg).startsWith('AUTH=off: every endpoint accepts calls without authentication'))).toBe(true);
+  server.child.kill('SIGTERM');
+  expect((await server.exited).code).toBe(0);
 });
 
 test('an invalid CDS_CLIENTS file: exits 1 listing its problems', async () => {
@@ -75,10 +46,10 @@ test('an invalid CDS_CLIENTS file: exits 1 listing its problems', async () => {
   try {
     const file = path.join(dir, 'clients.json');
     writeFileSync(file, JSON.stringify([{ iss: 'https://ehr.example.org', jku: 'http://ehr.example.org/jwks' }, { iss: 'https://b.example.org' }]));
-    const child = start({ PORT: '0', CDS_CLIENTS: file });
+    const { child, exited } = start({ PORT: '0', CDS_CLIENTS: file });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    expect(await exitOf(child)).toBe(1);
+    expect((await exited).code).toBe(1);
     expect(stderr).toContain('CDS_CLIENTS[0].jku must be an https URL (http only on localhost)');
     expect(stderr).toContain('CDS_CLIENTS[1] needs "jwks" or "jku" (or both)');
   } finally {

@@ -4,8 +4,7 @@
  * (no shutdown code runs), and a new process on the same store file finds every record and
  * takes new writes.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Card } from '../../src/cds/types';
@@ -13,51 +12,35 @@ import { PROJECT_ROOT } from '../../src/config';
 import { OVERRIDE_REASON_SYSTEM } from '../../src/fhir/constants';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { reportOf } from '../../src/tools/report';
+import { spawnServer, type ServerProcess } from '../helpers/server-process';
 
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 const HOOK_REQUEST = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json'));
 
+const running: ServerProcess[] = [];
 /** The server with the default model on a free port, authentication off (not what is tested here). */
-function start(storePath: string): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', STORE_PATH: storePath },
-    cwd: PROJECT_ROOT,
-  });
+function start(storePath: string): ServerProcess {
+  const server = spawnServer({ PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', STORE_PATH: storePath });
+  running.push(server);
+  return server;
 }
-
-/** Resolves with the base URL once the process logs 'listening'; rejects if it exits first. */
-function listening(child: ChildProcessWithoutNullStreams): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split('\n')) {
-        try {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'listening') resolve(`http://127.0.0.1:${entry.port}`);
-        } catch { /* partial line */ }
-      }
-    });
-    child.on('exit', (code, signal) => reject(new Error(`exited with ${code ?? signal}`)));
-  });
-}
-
-const exitOf = (child: ChildProcessWithoutNullStreams) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+/** The base URL once the process listens. */
+const listening = async (server: ServerProcess) => `http://127.0.0.1:${(await server.logged('listening')).port}`;
 const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
 
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it in pretest)');
   dir = mkdtempSync(path.join(tmpdir(), 'icd10-durability-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  // A failed assertion must not leave a server running (jest would wait for it).
+  for (const server of running) server.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('audit and feedback records answered before a kill -9 are there after a restart', async () => {
   const storePath = path.join(dir, 'data', 'icd10-cds.sqlite');
   const first = start(storePath);
-  const firstExit = exitOf(first);
   let base = await listening(first);
   expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
@@ -72,13 +55,12 @@ test('audit and feedback records answered before a kill -9 are there after a res
   ] });
   expect(fb.status).toBe(200);
 
-  first.kill('SIGKILL');
-  expect(await firstExit).toEqual({ code: null, signal: 'SIGKILL' });
+  first.child.kill('SIGKILL');
+  expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
   // The records are in the write-ahead log, not yet checkpointed: the restart must recover them.
   expect(statSync(`${storePath}-wal`).size).toBeGreaterThan(0);
 
   const second = start(storePath);
-  const secondExit = exitOf(second);
   base = await listening(second);
   expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
@@ -103,7 +85,7 @@ test('audit and feedback records answered before a kill -9 are there after a res
 
   // The restarted process writes on the same store.
   expect((await post(`${base}/cds-services/icd10cm-suggestions`, HOOK_REQUEST)).status).toBe(200);
-  second.kill('SIGTERM');
-  expect((await secondExit).code).toBe(0);
+  second.child.kill('SIGTERM');
+  expect((await second.exited).code).toBe(0);
   expect((await reportOf(storePath)).calls).toBe(2);
 }, 60_000);

@@ -3,46 +3,23 @@
  * when the signal arrives complete with 200 and the process exits 0; new connections are
  * refused at once; past SHUTDOWN_DRAIN_MS the remaining requests are cut and it exits 1.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { json, startFhirServer, type FakeFhirServer } from '../helpers/fhir-server';
 import { documentReference, hookRequest, parametersOf, SAMPLE_NOTE, searchset } from '../helpers/resources';
-
-const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
+import { spawnServer, type LogLine } from '../helpers/server-process';
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
   port: number;
-  lines: Record<string, unknown>[];
+  lines: LogLine[];
   exited: Promise<number | null>;
 }
 
 /** Starts the server and resolves once it listens. */
-function start(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', AUTH: 'off', STORE_PATH: ':memory:', LOG_LEVEL: 'info', ...env },
-  });
-  const lines: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const parts = buffer.split('\n');
-      buffer = parts.pop() ?? '';
-      for (const line of parts) {
-        try {
-          const entry = JSON.parse(line);
-          lines.push(entry);
-          if (entry.msg === 'listening') resolve({ child, port: entry.port, lines, exited });
-        } catch { /* not a log line */ }
-      }
-    });
-    void exited.then((code) => reject(new Error(`exited with ${code} before listening`)));
-  });
+async function start(env: Record<string, string>): Promise<Running> {
+  const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', AUTH: 'off', STORE_PATH: ':memory:', LOG_LEVEL: 'info', ...env });
+  const listening = await server.logged('listening');
+  return { child: server.child, port: listening.port as number, lines: server.lines, exited: server.exited.then(({ code }) => code) };
 }
 
 const auth = { access_token: 'secret-token-123', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'icd10-cds' };
@@ -56,10 +33,6 @@ let ehr: FakeFhirServer | undefined;
 afterEach(async () => {
   await ehr?.close();
   ehr = undefined;
-});
-
-beforeAll(() => {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it in pretest)');
 });
 
 test('SIGTERM with requests in flight (a slow EHR read, a large note): both complete with 200, then exit 0', async () => {
