@@ -8,12 +8,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import type { Analyzer } from '../../src/analysis/analyzer';
+import { createWorkerAnalyzer, type WorkerPoolOptions } from '../../src/analysis/worker-pool';
 import { createApp, suggestionServiceOf } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import type { Classifier } from '../../src/model/types';
 import { openSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
 
 export const TINY_MODEL_DIR = path.join(__dirname, '..', 'fixtures', 'tiny-model');
 export const FIXED_NOW = new Date('2026-11-25T12:00:00.000Z');
@@ -72,4 +75,27 @@ export async function listenOnLoopback(app: { listen(port: number, host: string)
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * The app as main.ts runs it, with the model in worker threads, served on loopback with an
+ * in-memory store and no authentication; `close` stops the server, the workers and the store.
+ * @param pool - the worker pool (model, workers, queue, script)
+ * @param overrides - configuration overrides
+ */
+export async function serveWithWorkers(pool: WorkerPoolOptions, overrides: Partial<Config> = {}): Promise<{ base: string; analyzer: Analyzer; store: Store; close(): Promise<void> }> {
+  const analyzer = await createWorkerAnalyzer(pool);
+  const store = openSqliteStore(':memory:');
+  const app = createApp({ config: testConfig({ auth: 'off', ...overrides }), analyzer, store, log: createLogger('silent'), newId: seqIds() });
+  const { server, base } = await listenOnLoopback(app);
+  return {
+    base,
+    analyzer,
+    store,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await analyzer.dispose();
+      await store.close();
+    },
+  };
 }

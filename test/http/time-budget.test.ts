@@ -5,18 +5,13 @@
  * into the cache, and a later call gets the real cards from it. The FHIR operation waits.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createWorkerAnalyzer } from '../../src/analysis/worker-pool';
 import type { Analyzer } from '../../src/analysis/analyzer';
-import { createApp } from '../../src/app';
 import type { Card, HookResponse } from '../../src/cds/types';
-import { createLogger } from '../../src/log';
-import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { generateHeavyModel, TIMING_TEST_SIZE } from '../../src/tools/generate-heavy-model';
-import { listenOnLoopback, seqIds, testConfig } from '../helpers/app';
+import { serveWithWorkers } from '../helpers/app';
 import { expectValidCds, expectValidFhir } from '../helpers/expect-valid';
 import { documentReference, hookRequest, SAMPLE_NOTE, searchset } from '../helpers/resources';
 
@@ -25,24 +20,20 @@ const BUDGET_MS = 100;
 const MARGIN_MS = 250;
 
 let root: string;
+let served: Awaited<ReturnType<typeof serveWithWorkers>> | undefined;
 let analyzer: Analyzer;
 let store: Store;
-let server: Server;
 let base: string;
 
 beforeAll(async () => {
   root = mkdtempSync(path.join(tmpdir(), 'slow-model-'));
   generateHeavyModel(root, TIMING_TEST_SIZE);
-  analyzer = await createWorkerAnalyzer({ modelDir: root, intraOpThreads: 1, workers: 1, maxQueue: 8 });
-  store = openSqliteStore(':memory:');
-  const app = createApp({ config: testConfig({ auth: 'off', hookTimeBudgetMs: BUDGET_MS }), analyzer, store, log: createLogger('silent'), newId: seqIds() });
-  ({ server, base } = await listenOnLoopback(app));
+  served = await serveWithWorkers({ modelDir: root, intraOpThreads: 1, workers: 1, maxQueue: 8 }, { hookTimeBudgetMs: BUDGET_MS });
+  ({ analyzer, store, base } = served);
 }, 180_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await analyzer?.dispose();
-  await store?.close();
+  await served?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 

@@ -5,38 +5,27 @@
  * worker that dies fails its call with 503 (transient) and is replaced, so the next call is
  * answered. /healthz answers throughout.
  */
-import type { Server } from 'node:http';
 import path from 'node:path';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { Analyzer } from '../../src/analysis/analyzer';
-import { createWorkerAnalyzer } from '../../src/analysis/worker-pool';
-import { createApp } from '../../src/app';
-import { createLogger } from '../../src/log';
-import { openSqliteStore } from '../../src/store/sqlite';
-import type { Store } from '../../src/store/store';
-import { listenOnLoopback, seqIds, testConfig, TINY_MODEL_DIR } from '../helpers/app';
+import { serveWithWorkers, TINY_MODEL_DIR } from '../helpers/app';
 import { expectValidCds, expectValidFhir } from '../helpers/expect-valid';
 import { documentReference, hookRequest, SAMPLE_NOTE, searchset } from '../helpers/resources';
 
 const FAULTY_WORKER = path.join(__dirname, '..', 'fixtures', 'analysis', 'faulty-worker.js');
 
-let analyzer: Analyzer;
-let store: Store;
-let server: Server;
+let served: Awaited<ReturnType<typeof serveWithWorkers>> | undefined;
 let base: string;
 
 beforeAll(async () => {
-  analyzer = await createWorkerAnalyzer({ modelDir: TINY_MODEL_DIR, intraOpThreads: 1, workers: 1, maxQueue: 1, script: FAULTY_WORKER });
-  store = openSqliteStore(':memory:');
-  const config = testConfig({ auth: 'off', hookTimeBudgetMs: 60_000 });
-  const app = createApp({ config, analyzer, store, log: createLogger('silent'), newId: seqIds() });
-  ({ server, base } = await listenOnLoopback(app));
+  served = await serveWithWorkers(
+    { modelDir: TINY_MODEL_DIR, intraOpThreads: 1, workers: 1, maxQueue: 1, script: FAULTY_WORKER },
+    { hookTimeBudgetMs: 60_000 },
+  );
+  ({ base } = served);
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
-  await analyzer?.dispose();
-  await store?.close();
+  await served?.close();
 });
 
 interface Answer {
