@@ -11,4 +11,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  // Tests that need a missing system package skip loudly and are summed up at the end (test/helpers/system-packages.ts).
+  globalSetup: '<rootDir>/test/helpers/global-setup.js',
+  reporters: ['default', '<rootDir>/test/helpers/skip-reporter.js'],
 };

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { createAuthenticators } from './auth/authenticate';
+import { trustedClientsOf } from './auth/trusted-clients';
 import { cdsRouter } from './cds/router';
 import type { Config } from './config';
 import { fhirRouter } from './fhir/router';
@@ -14,12 +15,14 @@ import { healthHandler, readyHandler } from './health';
 import { corsMiddleware } from './http/cors';
 import { createDrainState, type DrainState } from './http/drain';
 import { errorHandler } from './http/error-handler';
+import { standardHeaders } from './http/standard-headers';
 import { notFoundHandler } from './http/not-found';
 import { reviewPageRouter } from './http/review-page';
 import type { Logger } from './log';
 import { inlineAnalyzer, type Analyzer } from './analysis/analyzer';
 import { createSuggestionService, type SuggestionService } from './analysis/suggestions';
-import type { Classifier, ModelInfo } from './model/types';
+import type { Classifier } from './model/types';
+import type { Services } from './services';
 import type { Store } from './store/store';
 
 export interface AppDeps {
@@ -37,19 +40,6 @@ export interface AppDeps {
   now?: () => Date;
   /** In-flight requests and the SIGTERM drain (main.ts shares it with the server). */
   drain?: DrainState;
-}
-
-export interface Services {
-  config: Readonly<Config>;
-  /** The loaded model's identity and shape. */
-  model: ModelInfo;
-  /** Suggestions with the result cache, in-flight sharing and deadlines (analysis/suggestions.ts). */
-  suggestions: SuggestionService;
-  log: Logger;
-  store: Store;
-  newId: () => string;
-  now: () => Date;
-  drain: DrainState;
 }
 
 /**
@@ -83,6 +73,7 @@ export function createApp(deps: AppDeps): express.Express {
     ...rest,
     model: analyzer.info,
     suggestions,
+    trustedClients: trustedClientsOf(deps.config),
     drain: deps.drain ?? createDrainState(),
   };
   const { config, log } = services;
@@ -91,6 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  app.use(standardHeaders);
   app.use(services.drain.middleware);
 
   app.use((req, res, next) => {

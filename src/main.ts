@@ -5,6 +5,7 @@
  */
 import { createWorkerAnalyzer } from './analysis/worker-pool';
 import { createApp } from './app';
+import { trustedClientsOf } from './auth/trusted-clients';
 import { loadConfig } from './config';
 import { createDrainState, drainServer } from './http/drain';
 import { createLogger } from './log';
@@ -12,6 +13,8 @@ import { openSqliteStore } from './store/sqlite';
 
 async function main() {
   const config = loadConfig(process.env);
+  // Checked now, before the model is loaded: a bad CDS_CLIENTS file stops the start at once.
+  trustedClientsOf(config);
   const log = createLogger(config.logLevel);
   const store = openSqliteStore(config.storePath);
   log.info({ store: store.kind, path: config.storePath }, 'store opened');

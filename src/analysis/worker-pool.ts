@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 import type { AssertionStatus } from '../evidence/assertion';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';

@@ -14,6 +14,7 @@ import type { Logger } from '../log';
 import { AuthFailure, clientJwtVerifier, ReplayCacheFull } from './client-jwt';
 import { invokedUrlOf } from './invoked-url';
 import { staticTokenMatcher } from './static-tokens';
+import type { TrustedClient } from './trusted-clients';
 
 /** Who a request was accepted from, in `res.locals.auth` (for logs and the audit trail). */
 export type Caller =
@@ -37,8 +38,8 @@ function bearerTokenOf(req: Request): string | undefined {
  * Builds the middleware and logs, once, what the configuration means for callers.
  * @param deps - configuration and logger
  */
-export function createAuthenticators(deps: { config: Readonly<Config>; log: Logger }): Authenticators {
-  const { config, log } = deps;
+export function createAuthenticators(deps: { config: Readonly<Config>; log: Logger; trustedClients: readonly TrustedClient[] }): Authenticators {
+  const { config, log, trustedClients } = deps;
   if (config.auth === 'off') {
     log.warn('AUTH=off: every endpoint accepts calls without authentication; for local development only');
     const open: RequestHandler = (_req, res, next) => {
@@ -49,17 +50,17 @@ export function createAuthenticators(deps: { config: Readonly<Config>; log: Logg
     return { requireCdsClient: open, requireFhirClient: open };
   }
 
-  if (config.cdsClients.length === 0) {
+  if (trustedClients.length === 0) {
     log.warn('no trusted CDS clients (CDS_CLIENTS): every CDS service and feedback call will be refused with 401');
   }
-  if (config.cdsClients.length === 0 && config.fhirTokens.length === 0) {
+  if (trustedClients.length === 0 && config.fhirTokens.length === 0) {
     log.warn('neither CDS_CLIENTS nor FHIR_TOKENS is set: every $suggest-conditions call will be refused with 401');
   }
   if (!config.publicBaseUrl) {
     log.warn('PUBLIC_BASE_URL is not set: token audiences are checked against the request Host header; set it in production');
   }
 
-  const verifyJwt = clientJwtVerifier(config.cdsClients, { clockSkewSeconds: config.authClockSkewSeconds });
+  const verifyJwt = clientJwtVerifier(trustedClients, { clockSkewSeconds: config.authClockSkewSeconds });
   const matchStaticToken = staticTokenMatcher(config.fhirTokens);
 
   /** Runs `accept`, and turns any failure into the one 401 (503 when the replay cache is full). */

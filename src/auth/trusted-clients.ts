@@ -1,11 +1,12 @@
 /**
- * Trusted CDS clients: the `CDS_CLIENTS` file, checked at start-up.
+ * Trusted CDS clients: the entries of the `CDS_CLIENTS` file (config.ts reads the file),
+ * checked at start-up.
  *
- * Pure data and checks, no `jose` and no network: config.ts calls `parseTrustedClients` and
- * reports every problem with the rest of the configuration, so a bad file stops the start
- * before the model is loaded. CDS Hooks 2.0 §Trusting CDS Clients: services SHOULD allowlist
+ * Pure data and checks, no `jose` and no network: main.ts calls `trustedClientsOf` right after
+ * the configuration, so a bad file stops the start before the model is loaded. CDS Hooks 2.0 §Trusting CDS Clients: services SHOULD allowlist
  * `iss` and `jku` (https://cds-hooks.hl7.org/2.0/#trusting-cds-clients).
  */
+import type { Config } from '../config';
 
 /** A public JSON Web Key as written in the file (RFC 7517); only public members are allowed. */
 export interface PublicJwk {
@@ -22,12 +23,26 @@ export interface TrustedClient {
   jwks?: { keys: PublicJwk[] };
   /** The only JWK Set URL ever fetched for this issuer (a token's `jku` must equal it). */
   jku?: string;
+  /** FHIR server base URLs its hook calls may name as `fhirServer` (auth/fhir-server-policy.ts), normalized by fhirBaseOf. */
+  fhirServers?: string[];
+}
+
+/** The form base URLs are compared in: parsed, without query, fragment or trailing slashes. */
+export function fhirBaseOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
+    if (parsed.username || parsed.password) return undefined;
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Signature algorithms accepted in client tokens (CDS Hooks 2.0: ES384 and RS384). */
 export const ALLOWED_ALGORITHMS = ['ES384', 'RS384'] as const;
 
-const ENTRY_MEMBERS = ['iss', 'jwks', 'jku'];
+const ENTRY_MEMBERS = ['iss', 'jwks', 'jku', 'fhirServers'];
 // RFC 7518 §6.2.2 and §6.3.2: members that only a private key has.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 // An RSA modulus of 2048 bits is 342 base64url characters.
@@ -66,11 +81,11 @@ function keyProblemsOf(key: unknown, at: string): string[] {
 }
 
 /**
- * Whether a JWK Set URL may be configured: https, or http on the loopback interface only
- * (a JWKS fetched in clear text from elsewhere could be swapped in transit).
- * @param value - the configured jku
+ * Whether a JWK Set URL or a FHIR server may be configured: https, or http on the loopback
+ * interface only (a JWKS fetched, or a token sent, in clear text elsewhere could be taken in transit).
+ * @param value - the configured URL
  */
-function jkuProblemOf(value: unknown, at: string): string | undefined {
+function secureUrlProblemOf(value: unknown, at: string): string | undefined {
   if (typeof value !== 'string') return `${at} must be a URL string`;
   let url: URL;
   try {
@@ -102,9 +117,9 @@ export function parseTrustedClients(json: unknown, name = 'CDS_CLIENTS'): { clie
     }
     // Unknown members are refused: a typo such as "jwks_uri" would otherwise leave a client keyless.
     for (const member of Object.keys(entry)) {
-      if (!ENTRY_MEMBERS.includes(member)) problems.push(`${at}.${member} is not a known member (iss, jwks, jku)`);
+      if (!ENTRY_MEMBERS.includes(member)) problems.push(`${at}.${member} is not a known member (iss, jwks, jku, fhirServers)`);
     }
-    const { iss, jwks, jku } = entry;
+    const { iss, jwks, jku, fhirServers } = entry;
     if (typeof iss !== 'string' || iss === '') problems.push(`${at}.iss must be a non-empty string`);
     else if (seen.has(iss)) problems.push(`${at}.iss repeats an issuer listed before`);
     else seen.add(iss);
@@ -119,14 +134,36 @@ export function parseTrustedClients(json: unknown, name = 'CDS_CLIENTS'): { clie
       }
     }
     if (jku !== undefined) {
-      const problem = jkuProblemOf(jku, `${at}.jku`);
+      const problem = secureUrlProblemOf(jku, `${at}.jku`);
       if (problem) problems.push(problem);
+    }
+    const servers: string[] = [];
+    if (fhirServers !== undefined) {
+      if (!Array.isArray(fhirServers)) problems.push(`${at}.fhirServers must be an array of FHIR server base URLs`);
+      else fhirServers.forEach((url, k) => {
+        const problem = secureUrlProblemOf(url, `${at}.fhirServers[${k}]`);
+        const base = typeof url === 'string' ? fhirBaseOf(url) : undefined;
+        if (problem || !base) problems.push(problem ?? `${at}.fhirServers[${k}] must be an http(s) base URL without credentials`);
+        else servers.push(base);
+      });
     }
     clients.push({
       iss: iss as string,
       ...(jwks !== undefined ? { jwks: jwks as TrustedClient['jwks'] } : {}),
       ...(jku !== undefined ? { jku: jku as string } : {}),
+      ...(fhirServers !== undefined ? { fhirServers: servers } : {}),
     });
   });
   return { clients: problems.length > 0 ? [] : clients, problems };
+}
+
+/**
+ * The trusted clients of the configuration (the CDS_CLIENTS entries), checked.
+ * @param config - the parsed configuration
+ * @throws Error listing every problem, in the configuration's format
+ */
+export function trustedClientsOf(config: Pick<Config, 'cdsClients'>): TrustedClient[] {
+  const { clients, problems } = parseTrustedClients(config.cdsClients, 'CDS_CLIENTS');
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+  return clients;
 }

@@ -7,7 +7,7 @@ import type { Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
 import { preconditionFailed } from '../errors';
 import { LOINC_SYSTEM } from '../fhir/constants';
 import { typedIdOf } from '../fhir/document-reference';
-import { entriesOf, nextPageOf, type FhirClient } from './fhir-client';
+import { entriesOf, nextPageOf, type FhirClient } from '../fhir/fhir-client';
 
 /** Prefetch key of the discharge summaries (see services.ts). */
 export const SUMMARIES_KEY = 'dischargeSummaries';

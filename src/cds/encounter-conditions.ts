@@ -9,7 +9,7 @@
 import type { Bundle, Condition, Resource } from '@medplum/fhirtypes';
 import { typedIdOf } from '../fhir/document-reference';
 import { isOperationOutcome } from './discharge-summaries';
-import { FhirAccessError, type FhirClient } from './fhir-client';
+import { FhirAccessError, type FhirClient } from '../fhir/fhir-client';
 
 /** Prefetch key of the encounter's recorded Conditions (see icd10cm-suggestions.ts). */
 export const CONDITIONS_KEY = 'encounterConditions';

@@ -1,25 +1,23 @@
 /**
- * The `icd10cm-suggestions` service (hook encounter-discharge): discharge summaries of the
- * encounter → notes → suggestConditions → delta against the encounter's recorded Conditions
- * → cards, audited before they are returned (store/audit.ts). Reads from the EHR, never
- * writes to it.
+ * The `icd10cm-suggestions` service (hook encounter-discharge): the hook request and its
+ * prefetch (or reads from fhirServer) → the encounter's notes and recorded codes →
+ * codeEncounter (coding/code-encounter.ts) → cards. Reads from the EHR, never writes to it.
  */
 import type { DocumentReference } from '@medplum/fhirtypes';
-import type { Services } from '../app';
-import { applyRecordedCodes } from '../coding/recorded-codes';
-import { AnalysisQueueFullError, AnalysisUnavailableError } from '../analysis/analyzer';
-import { OperationOutcomeError, preconditionFailed, unavailable } from '../errors';
+import type { Caller } from '../auth/authenticate';
+import type { FhirServerPolicy } from '../auth/fhir-server-policy';
+import { codeEncounter } from '../coding/code-encounter';
+import { OperationOutcomeError, preconditionFailed } from '../errors';
 import { chooseDocuments, noteOf } from '../fhir/document-reference';
+import { createFhirClient, FhirAccessError, type FhirClient } from '../fhir/fhir-client';
 import { loadProfiles } from '../fhir/profiles';
 import { recordedCodesOf } from '../fhir/recorded-conditions';
-import type { Note } from '../note/note';
-import { auditDocumentsOf, auditSuggestionOf, writeAudit } from '../store/audit';
 import { ServerTiming } from '../http/server-timing';
-import type { AuditAnalysis, AuditOutcome, AuditSuggestion } from '../store/store';
+import type { Note } from '../note/note';
+import type { Services } from '../services';
 import { pendingCard, toCards } from './cards';
 import { fetchSummaries, summariesFor, summariesQuery, SUMMARIES_KEY } from './discharge-summaries';
 import { CONDITIONS_KEY, conditionsQuery, recordedConditions, type RecordedConditions } from './encounter-conditions';
-import { createFhirClient, FhirAccessError, type FhirClient } from './fhir-client';
 import { parseHookRequest } from './request';
 import type { CdsServiceDefinition, EncounterDischargeContext, HookResponse } from './types';
 
@@ -42,27 +40,44 @@ export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinitio
   };
 }
 
+/** What a service call gets besides its body. */
+export interface CallContext {
+  requestId: string;
+  /** Who made the call (auth/authenticate.ts). */
+  caller: Caller;
+  /** Collects the stages of the call for the Server-Timing header. */
+  timing?: ServerTiming;
+}
+
 /**
  * @param services - app services
  * @param definition - this service's discovery entry
+ * @param fhirServers - which fhirServer a caller may send the service to
  */
-export function icd10cmSuggestions(services: Services, definition: CdsServiceDefinition) {
+export function icd10cmSuggestions(services: Services, definition: CdsServiceDefinition, fhirServers: FhirServerPolicy) {
   const { config, log, model } = services;
   const profiles = loadProfiles();
 
-  return async (body: unknown, requestId: string, timing = new ServerTiming()): Promise<HookResponse> => {
+  /** A client for the request's fhirServer, when it names one and the caller may send us there. */
+  async function clientFor(fhirServer: string | undefined, accessToken: string | undefined, call: CallContext, hookInstance: string): Promise<FhirClient | undefined> {
+    if (!fhirServer) return undefined;
+    const verdict = await fhirServers.check(call.caller, fhirServer);
+    if (!verdict.allowed) {
+      // Treated as if nothing could be fetched: the prefetch alone must hold the note.
+      log.warn({ requestId: call.requestId, hookInstance, reason: verdict.reason }, 'fhirServer refused: nothing is fetched from it');
+      return undefined;
+    }
+    return createFhirClient({ baseUrl: fhirServer, accessToken, timeoutMs: config.fhirTimeoutMs, maxBytes: config.maxBodyBytes });
+  }
+
+  return async (body: unknown, call: CallContext): Promise<HookResponse> => {
+    const { requestId } = call;
+    const timing = call.timing ?? new ServerTiming();
     // The time budget runs from here (after authentication and body parsing).
     const deadline = performance.now() + config.hookTimeBudgetMs;
     const request = parseHookRequest<EncounterDischargeContext>(body, definition, 'encounterDischargeContext');
     const { patientId, encounterId } = request.context;
-    const client: FhirClient | undefined = request.fhirServer
-      ? createFhirClient({
-          baseUrl: request.fhirServer,
-          accessToken: request.fhirAuthorization?.access_token,
-          timeoutMs: config.fhirTimeoutMs,
-          maxBytes: config.maxBodyBytes,
-        })
-      : undefined;
+    const client = await clientFor(request.fhirServer, request.fhirAuthorization?.access_token, call, request.hookInstance);
     // Read alongside the summaries (latency budget, §Calling a CDS Service); never rejects.
     const recordedPending: Promise<RecordedConditions> = recordedConditions(request.prefetch, client, patientId, encounterId)
       .catch(() => ({ conditions: [], known: false, reason: 'unreadable prefetch' }));
@@ -89,77 +104,49 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
         log.warn({ requestId, hookInstance: request.hookInstance, reason: error instanceof FhirAccessError ? error.reason : (error as OperationOutcomeError).message }, 'document skipped');
       }
     }
-    log.info({
-      requestId,
-      hookInstance: request.hookInstance,
-      found: found.length,
-      summaries: summaries.length,
-      notes: notes.length,
-    }, 'encounter-discharge documents');
-    // Every call answered 200 is audited before the answer goes out, also when nothing is
-    // suggested (store/audit.ts: no audit, no answer).
-    const audit = (outcome: AuditOutcome, suggestions: AuditSuggestion[], analysis?: AuditAnalysis) => writeAudit(services.store, {
-      requestId,
-      edge: 'cds-hooks',
-      service: definition.id,
-      callId: request.hookInstance,
-      user: request.context.userId,
-      patient: `Patient/${patientId}`,
-      encounter: `Encounter/${encounterId}`,
-      model: { name: model.name, version: model.version },
-      outcome,
-      ...(analysis && analysis !== 'computed' ? { analysis } : {}),
-      recordedAt: services.now().toISOString(),
-      documents: auditDocumentsOf(notes),
-      suggestions,
-    }, log);
-    if (notes.length === 0) {
-      if (unobtainable > 0) throw preconditionFailed('The discharge summary could not be read from the FHIR server');
-      await audit('no-document', []);
-      return { cards: [] };
-    }
+    log.info({ requestId, hookInstance: request.hookInstance, found: found.length, summaries: summaries.length, notes: notes.length }, 'encounter-discharge documents');
+    if (notes.length === 0 && unobtainable > 0) throw preconditionFailed('The discharge summary could not be read from the FHIR server');
+    // Awaited by codeEncounter after the analysis, so the read and the analysis overlap.
+    let recordedKnown = false;
+    const recorded = recordedPending.then((r) => {
+      recordedKnown = r.known;
+      return { codes: recordedCodesOf(r.conditions), known: r.known, reason: r.reason };
+    });
 
-    const result = await services.suggestions.suggest(notes, { deadline, requestId }).catch((error: unknown) => {
-      if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
-      if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
-      throw error;
-    });
-    if (result.status === 'pending') {
-      // Over budget: one information card now; the analysis goes on into the result cache.
-      log.info({ requestId, hookInstance: request.hookInstance, budgetMs: config.hookTimeBudgetMs }, 'encounter-discharge analysis pending');
-      const card = pendingCard({ model, topics: profiles.cdsTopics, newId: services.newId });
-      await audit('no-suggestion', [], 'pending');
-      return { cards: [card] };
-    }
-    timing.addAnalysis(result.timings);
-    const { suggestions } = result;
-    // Delta coding: codes already recorded on the encounter are left out, finer ones refine them.
-    const recorded = await recordedPending;
-    const delta = applyRecordedCodes(suggestions, recordedCodesOf(recorded.conditions));
-    log.info({
-      requestId,
-      hookInstance: request.hookInstance,
-      recordedConditions: recorded.conditions.length,
-      recordedKnown: recorded.known,
-      ...(recorded.reason ? { recordedReason: recorded.reason } : {}),
-      dropped: delta.dropped.length,
-      refinements: delta.suggestions.filter((s) => s.refines).length,
-    }, 'encounter-discharge delta coding');
-    const serializeStarted = performance.now();
-    const cards = toCards(delta.suggestions, {
-      patientId,
-      encounterId,
-      model,
+    return codeEncounter(services, {
       notes,
-      newId: services.newId,
-      overrideReasons: profiles.overrideReasons,
-      topics: profiles.cdsTopics,
-      recordedUnknown: !recorded.known,
+      recorded,
+      deadline,
+      call: {
+        requestId,
+        edge: 'cds-hooks',
+        service: definition.id,
+        callId: request.hookInstance,
+        user: request.context.userId,
+        patient: `Patient/${patientId}`,
+        encounter: `Encounter/${encounterId}`,
+      },
+    }, (coding) => {
+      if (coding.status === 'no-document') return { output: { cards: [] }, shown: [] };
+      if (coding.status === 'pending') {
+        // Over budget: one information card now; the analysis goes on into the result cache.
+        return { output: { cards: [pendingCard({ model, topics: profiles.cdsTopics, newId: services.newId })] }, shown: [] };
+      }
+      timing.addAnalysis(coding.timings);
+      const serializeStarted = performance.now();
+      const cards = toCards(coding.suggestions, {
+        patientId,
+        encounterId,
+        model,
+        notes,
+        newId: services.newId,
+        overrideReasons: profiles.overrideReasons,
+        topics: profiles.cdsTopics,
+        recordedUnknown: !recordedKnown,
+      });
+      timing.add('serialize', performance.now() - serializeStarted);
+      // toCards makes one card per suggestion, in order.
+      return { output: { cards }, shown: cards.map((card) => ({ cardUuid: card.uuid, suggestionId: card.suggestions![0].uuid })) };
     });
-    timing.add('serialize', performance.now() - serializeStarted);
-    // toCards makes one card per suggestion, in order.
-    await audit(cards.length > 0 ? 'suggestions' : 'no-suggestion', delta.suggestions.map((suggestion, i) =>
-      auditSuggestionOf(suggestion, notes, { cardUuid: cards[i].uuid, suggestionId: cards[i].suggestions![0].uuid })), result.cached ? 'cached' : 'computed');
-    return { cards };
   };
 }

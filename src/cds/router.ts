@@ -3,7 +3,7 @@
  * Responses are application/json; errors are OperationOutcomes (http/error-handler.ts).
  */
 import { Router, type RequestHandler } from 'express';
-import type { Services } from '../app';
+import type { Services } from '../services';
 import { methodNotAllowed, notFound } from '../errors';
 import { loadProfiles } from '../fhir/profiles';
 import { jsonBody } from '../http/json-body';
@@ -40,7 +40,7 @@ export function cdsRouter(services: Services, requireClient: RequestHandler): Ro
   router.post('/:id', requireClient, ...body, async (req, res) => {
     const service: CdsService = res.locals.service;
     const timing = new ServerTiming();
-    const answer = await service.call(req.body, res.locals.requestId, timing);
+    const answer = await service.call(req.body, { requestId: res.locals.requestId, caller: res.locals.auth, timing });
     const body = await timing.time('serialize', () => JSON.stringify(answer));
     res.setHeader('Server-Timing', timing.header());
     res.type('application/json').send(body);

@@ -4,7 +4,7 @@
  * project's own definitions (no create/read/search of DocumentReference).
  */
 import type { CapabilityStatement } from '@medplum/fhirtypes';
-import { SOFTWARE_VERSION } from '../config';
+import { SOFTWARE_VERSION } from '../paths';
 import type { ModelInfo } from '../model/types';
 import type { Profiles } from './profiles';
 

@@ -7,7 +7,7 @@
 import type { Condition, Encounter, Extension, Patient, Reference } from '@medplum/fhirtypes';
 import type { DeltaSuggestion } from '../coding/recorded-codes';
 import { describeContext } from '../evidence/context';
-import { codePointIndex } from '../evidence/passages';
+import { codePointIndex } from '../note/code-points';
 import type { ModelInfo } from '../model/types';
 import type { Note, NoteSource } from '../note/note';
 import {

@@ -5,10 +5,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CodeSystem, OperationDefinition, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { PROJECT_ROOT } from '../config';
+import { PROFILES_DIR } from '../paths';
 import { CDS_TOPIC_SYSTEM, OVERRIDE_REASON_SYSTEM, SUGGEST_OPERATION_URL, SUGGESTED_CONDITION_PROFILE } from './constants';
 
-export const PROFILES_DIR = path.join(PROJECT_ROOT, 'fhir-profiles');
+export { PROFILES_DIR };
 
 export interface Profiles {
   /** Every definition, by `<resourceType>/<id>`. */

@@ -5,7 +5,7 @@
  * Provenance.agent.who = the AI Device, entity = the inputs.
  */
 import type { Device, Provenance, Reference } from '@medplum/fhirtypes';
-import { SOFTWARE_VERSION } from '../config';
+import { SOFTWARE_VERSION } from '../paths';
 import type { ModelInfo } from '../model/types';
 import { PROVENANCE_PARTICIPANT_SYSTEM } from './constants';
 

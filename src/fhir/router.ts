@@ -4,7 +4,7 @@
  * Responses are application/fhir+json; errors are OperationOutcomes (http/error-handler.ts).
  */
 import { Router, type RequestHandler } from 'express';
-import type { Services } from '../app';
+import type { Services } from '../services';
 import { methodNotAllowed, notAcceptable, notFound } from '../errors';
 import { jsonBody } from '../http/json-body';
 import { capabilityStatementOf } from './capability-statement';

@@ -1,19 +1,16 @@
 /**
  * POST /fhir/DocumentReference/$suggest-conditions: Parameters (or a bare DocumentReference)
- * → notes → suggestConditions → delta against the `recordedCondition` inputs → Bundle
- * (collection) of suggested Conditions.
- * Writes to no FHIR server; the call is audited (ids, hashes, codes, offsets; never text)
- * before the answer goes out (store/audit.ts).
+ * → notes and the `recordedCondition` inputs → codeEncounter (coding/code-encounter.ts) →
+ * Bundle (collection) of suggested Conditions. Writes to no FHIR server.
  */
 import type { Bundle, BundleEntry, Condition, DocumentReference, OperationOutcomeIssue, Parameters, Patient, Reference } from '@medplum/fhirtypes';
 import type { RequestHandler } from 'express';
-import type { Services } from '../app';
-import { applyRecordedCodes } from '../coding/recorded-codes';
-import { AnalysisQueueFullError, AnalysisUnavailableError } from '../analysis/analyzer';
-import { badRequest, invalidResource, issue, outcomeOf, unavailable, unprocessable } from '../errors';
+import type { Services } from '../services';
+import { codeEncounter } from '../coding/code-encounter';
+import { badRequest, invalidResource, issue, outcomeOf, unprocessable } from '../errors';
 import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
-import { auditDocumentsOf, auditSuggestionOf, referenceText, writeAudit } from '../store/audit';
+import { referenceText } from '../store/audit';
 import { documentReferenceOf, toCondition } from './condition';
 import { FHIR_JSON } from './constants';
 import { chooseDocuments, noteOf, typedIdOf } from './document-reference';
@@ -93,7 +90,7 @@ function subjectOf(docs: { doc: DocumentReference; expression: string }[]): Refe
  * @param profiles - loaded definitions (the OperationDefinition drives parameter reading)
  */
 export function suggestConditionsHandler(services: Services, profiles: Profiles): RequestHandler {
-  const { config, log, model } = services;
+  const { config, model } = services;
   return async (req, res) => {
     const timing = new ServerTiming();
     const { documents: requested, recorded } = inputsOf(req.body, profiles);
@@ -111,83 +108,61 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
     const notes: Note[] = [];
     for (const { doc, expression } of used) notes.push(await timing.time('decode', () => noteOf(doc, options, expression)));
 
-    const started = performance.now();
     // No deadline: this is the call a system makes when the note is signed; it waits, and
     // fills the result cache for the hook.
-    const result = await services.suggestions.suggest(notes, { requestId: res.locals.requestId }).catch((error: unknown) => {
-      if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
-      if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
-      throw error;
-    });
-    if (result.status !== 'done') throw new Error('analysis without a deadline did not finish');
-    timing.addAnalysis(result.timings);
-    const { suggestions } = result;
-    // Delta coding: codes already recorded are left out, finer ones refine them.
-    const delta = applyRecordedCodes(suggestions, recordedCodesOf(recorded.map((r) => r.condition)));
-    log.info({
-      requestId: res.locals.requestId,
-      documents: notes.length,
-      characters: notes.reduce((n, note) => n + note.text.length, 0),
-      suggestions: delta.suggestions.length,
-      recordedConditions: recorded.length,
-      dropped: delta.dropped.length,
-      refinements: delta.suggestions.filter((s) => s.refines).length,
-      cached: result.cached,
-      ms: performance.now() - started,
-    }, 'suggest-conditions');
-    const serializeStarted = performance.now();
-
-    const suggestionIds: string[] = [];
-    const entries: BundleEntry[] = delta.suggestions.map((suggestion) => {
-      const id = services.newId();
-      suggestionIds.push(id);
-      return {
-        fullUrl: `urn:uuid:${id}`,
-        resource: toCondition(suggestion, {
-          subject,
-          encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
-          model,
-          suggestionId: id,
-          notes,
-        }),
+    const bundle = await codeEncounter(services, {
+      notes,
+      recorded: { codes: recordedCodesOf(recorded.map((r) => r.condition)), known: true },
+      call: {
+        requestId: res.locals.requestId,
+        edge: 'fhir',
+        service: 'DocumentReference/$suggest-conditions',
+        patient: referenceText(subject),
+        encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
+      },
+    }, (coding) => {
+      if (coding.status !== 'coded') throw new Error('analysis without a deadline did not finish');
+      timing.addAnalysis(coding.timings);
+      const serializeStarted = performance.now();
+      const shown = coding.suggestions.map(() => ({ suggestionId: '' }));
+      const entries: BundleEntry[] = coding.suggestions.map((suggestion, i) => {
+        const id = services.newId();
+        shown[i].suggestionId = id;
+        return {
+          fullUrl: `urn:uuid:${id}`,
+          resource: toCondition(suggestion, {
+            subject,
+            encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
+            model,
+            suggestionId: id,
+            notes,
+          }),
+        };
+      });
+      if (entries.length > 0) {
+        const device = `urn:uuid:${services.newId()}`;
+        const targets = entries.map((e) => e.fullUrl!);
+        const sources = notes.map((note) => documentReferenceOf(note.source));
+        entries.push(
+          { fullUrl: device, resource: modelDevice(model) },
+          { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
+        );
+      }
+      if (warnings.length > 0) {
+        entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
+      }
+      const output: Bundle = {
+        resourceType: 'Bundle',
+        id: services.newId(),
+        type: 'collection',
+        timestamp: services.now().toISOString(),
+        ...(entries.length > 0 ? { entry: entries } : {}),
       };
+      timing.add('serialize', performance.now() - serializeStarted);
+      // The operation call is identified by the id of the Bundle it returns.
+      return { output, shown, callId: output.id };
     });
-    if (entries.length > 0) {
-      const device = `urn:uuid:${services.newId()}`;
-      const targets = entries.map((e) => e.fullUrl!);
-      const sources = notes.map((note) => documentReferenceOf(note.source));
-      entries.push(
-        { fullUrl: device, resource: modelDevice(model) },
-        { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
-      );
-    }
-    if (warnings.length > 0) {
-      entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
-    }
-    const bundle: Bundle = {
-      resourceType: 'Bundle',
-      id: services.newId(),
-      type: 'collection',
-      timestamp: services.now().toISOString(),
-      ...(entries.length > 0 ? { entry: entries } : {}),
-    };
-    // The operation call is identified by the id of the Bundle it returns.
-    await writeAudit(services.store, {
-      requestId: res.locals.requestId,
-      edge: 'fhir',
-      service: 'DocumentReference/$suggest-conditions',
-      callId: bundle.id!,
-      patient: referenceText(subject),
-      encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
-      model: { name: model.name, version: model.version },
-      outcome: delta.suggestions.length > 0 ? 'suggestions' : 'no-suggestion',
-      ...(result.cached ? { analysis: 'cached' as const } : {}),
-      recordedAt: services.now().toISOString(),
-      documents: auditDocumentsOf(notes),
-      suggestions: delta.suggestions.map((suggestion, i) => auditSuggestionOf(suggestion, notes, { suggestionId: suggestionIds[i] })),
-    }, log);
-    const text = JSON.stringify(bundle);
-    timing.add('serialize', performance.now() - serializeStarted);
+    const text = await timing.time('serialize', () => JSON.stringify(bundle));
     res.setHeader('Server-Timing', timing.header());
     res.status(200).type(FHIR_JSON).send(text);
   };

@@ -16,8 +16,8 @@ import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, type IssueCode } from '../errors';
 
-/** Read with fs, not imported (3.4 MB). validate.ts runs from src/fhir (ts-jest) or dist/fhir: both two levels below the root. */
-const SCHEMA_FILE = path.resolve(__dirname, '..', '..', 'src', 'fhir', 'schema', 'fhir.schema.r4.json');
+/** Read with fs, not imported (3.4 MB); next to this file in src/fhir (ts-jest) and in dist/fhir (copied by npm run build:assets). */
+const SCHEMA_FILE = path.join(__dirname, 'schema', 'fhir.schema.r4.json');
 const SCHEMA_ID = 'http://hl7.org/fhir/json-schema/4.0';
 const MAX_ISSUES = 20;
 

@@ -1,5 +1,5 @@
 /**
- * The review page: static HTML, CSS and browser JavaScript (built from web/ into dist/web by
+ * The review page: static HTML, CSS and browser JavaScript (built from src/web/ into dist/web by
  * `npm run build`), at GET / and under /review/. It holds no data and needs no token: the
  * browser calls /cds-services like any CDS client, with the user's bearer token when auth is on.
  *
@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import express, { Router, type Response } from 'express';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 import { methodNotAllowed, notFound } from '../errors';
 
 /** Where `npm run build` puts the page (also when running from src/ under ts-jest). */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Reference } from '@medplum/fhirtypes';
 import { unavailable } from '../errors';
-import { codePointIndex } from '../evidence/passages';
+import { codePointIndex } from '../note/code-points';
 import type { Logger } from '../log';
 import type { Note, NoteSource } from '../note/note';
 import type { Suggestion } from '../suggest';

@@ -1,5 +1,5 @@
 /**
- * `node dist/tools/assertion-accuracy.js [--table <sentences.json>] [--json]`: accuracy of
+ * `node dist-tools/tools/assertion-accuracy.js [--table <sentences.json>] [--json]`: accuracy of
  * evidence/assertion.ts on a table of written sentences, overall and per expected status.
  * Rows marked `"known": "fails"` count as errors like any other. Prints a text table, or JSON.
  */
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertionOf, type AssertionStatus } from '../evidence/assertion';
 import type { Span } from '../evidence/passages';
+import { PROJECT_ROOT } from '../paths';
 
 /** One row of test/fixtures/assertion/sentences.json. */
 export interface AssertionCase {
@@ -88,8 +89,8 @@ export function readAssertionTable(file: string): AssertionCase[] {
 if (require.main === module) {
   const { values } = parseArgs({
     options: {
-      // Both src/tools and dist/tools sit two levels below the project root.
-      table: { type: 'string', default: path.resolve(__dirname, '../../test/fixtures/assertion/sentences.json') },
+      // Both src/tools and dist-tools/tools sit two levels below the project root.
+      table: { type: 'string', default: path.join(PROJECT_ROOT, 'test', 'fixtures', 'assertion', 'sentences.json') },
       json: { type: 'boolean', default: false },
     },
   });

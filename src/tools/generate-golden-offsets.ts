@@ -9,7 +9,7 @@
  * scratch directory:
  *
  *   mkdir -p /tmp/native && (cd /tmp/native && npm init -y && npm install tokenizers@0.23.2)
- *   npm run build && node dist/tools/generate-golden-offsets.js --tokenizers-module /tmp/native/node_modules/tokenizers
+ *   npm run build:tools && node dist-tools/tools/generate-golden-offsets.js --tokenizers-module /tmp/native/node_modules/tokenizers
  *
  * or with `npm install --no-save tokenizers@0.23.2` (then the flag can be left out; NODE_PATH
  * works too). Run it from the repository root. Same inputs give the same bytes.
@@ -33,7 +33,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createPreTokenizer } from '../model/tokenizer';
-import { SPECIAL_TOKENS, trainWordPiece, wordPieceTokenizerJson } from '../train/wordpiece';
+import { SPECIAL_TOKENS, trainWordPiece, wordPieceTokenizerJson } from './train/wordpiece';
 
 /** The parts of the native binding this script uses. */
 interface NativeEncoding {

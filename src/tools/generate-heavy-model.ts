@@ -45,12 +45,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 import type { BundleConfig, Label } from '../model/bundle';
 import { createClassifier } from '../model/classifier';
 import { createNoteTokenizer, type NoteTokenizer } from '../model/tokenizer';
-import { attr, encodeModel, GraphBuilder, littleEndianBytes, type ExternalDataRef, type TensorData } from '../onnx/builder';
-import { trainWordPiece, wordPieceTokenizerJson } from '../train/wordpiece';
+import { attr, encodeModel, GraphBuilder, littleEndianBytes, type ExternalDataRef, type TensorData } from './onnx/builder';
+import { trainWordPiece, wordPieceTokenizerJson } from './train/wordpiece';
 import { noteOfWords } from './bench-model';
 
 /** Shape and variant of the generated model. */

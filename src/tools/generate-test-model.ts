@@ -8,14 +8,14 @@
  * and a fresh checkout exercise the whole serving path (tokenizer, windows, onnxruntime,
  * pooling, thresholds, evidence) with predictable results.
  *
- * Usage: node dist/tools/generate-test-model.js --out <dir> [--out <dir> ...]
+ * Usage: node dist-tools/tools/generate-test-model.js --out <dir> [--out <dir> ...]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BundleConfig, Label } from '../model/bundle';
-import { attr, encodeModel, GraphBuilder } from '../onnx/builder';
-import { trainWordPiece, wordPieceTokenizerJson } from '../train/wordpiece';
+import { attr, encodeModel, GraphBuilder } from './onnx/builder';
+import { trainWordPiece, wordPieceTokenizerJson } from './train/wordpiece';
 
 /** Labels with their ICD-10-CM (FY2023) titles, and the words that raise each one. */
 const LABELS: { code: string; display: string; words: Record<string, number> }[] = [

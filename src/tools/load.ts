@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT } from '../paths';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');

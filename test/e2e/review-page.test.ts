@@ -5,7 +5,7 @@
  * card content and the 401 path. Writes test-output/review-page.png (git-ignored).
  *
  * Needs /usr/bin/chromium (Debian package `chromium`; .ci/run installs it). Without it the
- * suite is skipped with a message; no browser is ever downloaded.
+ * suite skips loudly (test/helpers/system-packages.ts); no browser is ever downloaded.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
 import { REVIEW_PAGE_DIR } from '../../src/http/review-page';
 import { createTestApp, listenOnLoopback } from '../helpers/app';
+import { CHROMIUM as CHROMIUM_PACKAGE, describeWithPackages } from '../helpers/system-packages';
 
 // Runs inside the page (functions passed to evaluate); the tests' tsconfig has no DOM lib.
 declare function getComputedStyle(element: unknown): { outlineStyle: string; textDecorationStyle: string; textDecorationLine: string };
@@ -47,10 +48,8 @@ function passagesOf(card: Card): { text: string; status: string }[] {
 }
 const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.coding[0].code;
 
-if (!existsSync(CHROMIUM)) {
-  test.skip(`review page e2e skipped: ${CHROMIUM} is absent (apt-get install --no-install-recommends chromium)`, () => undefined);
-} else {
-  describe('review page in Chromium', () => {
+{
+  describeWithPackages([CHROMIUM_PACKAGE], 'review page in Chromium', () => {
     jest.setTimeout(60_000);
     let server: Server;
     let base: string;

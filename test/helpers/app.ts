@@ -54,7 +54,8 @@ export async function createTestApp(overrides: Partial<Config> = {}) {
       done();
     },
   });
-  const config = testConfig({ auth: 'off', ...overrides });
+  // Tests serve their EHR's FHIR server on loopback: local testing, as ALLOW_PRIVATE_FHIR_SERVERS allows.
+  const config = testConfig({ auth: 'off', allowPrivateFhirServers: 'on', ...overrides });
   const classifier = await tinyClassifier();
   const store = openSqliteStore(config.storePath);
   const app = createApp({

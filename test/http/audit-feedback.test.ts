@@ -12,7 +12,7 @@ import request from 'supertest';
 import type { Card } from '../../src/cds/types';
 import { OVERRIDE_REASON_SYSTEM } from '../../src/fhir/constants';
 import type { Store } from '../../src/store/store';
-import { reportOf } from '../../src/tools/report';
+import { reportOf } from '../../src/cli/report';
 import { createTestApp } from '../helpers/app';
 import { expectValidFhir } from '../helpers/expect-valid';
 import { documentReference, hookRequest, parametersOf, SAMPLE_NOTE, searchset } from '../helpers/resources';

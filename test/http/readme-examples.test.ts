@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, Condition } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { PROJECT_ROOT } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 import { createTestApp } from '../helpers/app';
 import { expectSuggestedCondition, expectValidCds, expectValidFhir } from '../helpers/expect-valid';
 import { SAMPLE_NOTE } from '../helpers/resources';

@@ -13,14 +13,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { PROJECT_ROOT } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import { openSqliteStore } from '../../src/store/sqlite';
 import { FIXED_NOW, seqIds, testConfig } from '../helpers/app';
 import { expectValidCds } from '../helpers/expect-valid';
 import { evaluate } from '../../src/tools/evaluate';
-import { referenceSliceMetrics, REFERENCE_SLICE } from '../../src/train/train';
+import { referenceSliceMetrics, REFERENCE_SLICE } from '../../src/tools/train/train';
 
 const BUNDLE = path.join(PROJECT_ROOT, 'models', 'default');
 const TOLERANCE = 0.005;

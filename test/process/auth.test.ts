@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 import { spawnServer } from '../helpers/server-process';
 
 const HOOK_REQUEST = path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json');

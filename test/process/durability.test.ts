@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Card } from '../../src/cds/types';
-import { PROJECT_ROOT } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 import { OVERRIDE_REASON_SYSTEM } from '../../src/fhir/constants';
 import { openSqliteStore } from '../../src/store/sqlite';
-import { reportOf } from '../../src/tools/report';
+import { reportOf } from '../../src/cli/report';
 import { spawnServer, type ServerProcess } from '../helpers/server-process';
 
 const HOOK_REQUEST = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json'));

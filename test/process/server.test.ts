@@ -4,7 +4,7 @@
  * to start with a broken model bundle.
  */
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 import { spawnServer } from '../helpers/server-process';
 
 // An in-memory store: these tests do not look at it (durability.test.ts does).

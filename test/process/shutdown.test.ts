@@ -16,8 +16,10 @@ interface Running {
 }
 
 /** Starts the server and resolves once it listens. */
+// The EHR of these tests is on loopback: local testing, as ALLOW_PRIVATE_FHIR_SERVERS allows.
 async function start(env: Record<string, string>): Promise<Running> {
-  const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', AUTH: 'off', STORE_PATH: ':memory:', LOG_LEVEL: 'info', ...env });
+  const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', AUTH: 'off', ALLOW_PRIVATE_FHIR_SERVERS: 'on', STORE_PATH: ':memory:', LOG_LEVEL: 'info', ...env });
+  started.push(server.child);
   const listening = await server.logged('listening');
   return { child: server.child, port: listening.port as number, lines: server.lines, exited: server.exited.then(({ code }) => code) };
 }
@@ -30,9 +32,12 @@ const waitFor = async (condition: () => boolean, ms = 10_000) => {
 };
 
 let ehr: FakeFhirServer | undefined;
+const started: ChildProcessWithoutNullStreams[] = [];
 afterEach(async () => {
   await ehr?.close();
   ehr = undefined;
+  // A failed assertion must not leave a server running (jest would never exit).
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 test('SIGTERM with requests in flight (a slow EHR read, a large note): both complete with 200, then exit 0', async () => {

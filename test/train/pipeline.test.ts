@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClassifier } from '../../src/model/classifier';
 import { evaluate } from '../../src/tools/evaluate';
-import { trainBundle, type TrainOptions } from '../../src/train/train';
+import { trainBundle, type TrainOptions } from '../../src/tools/train/train';
+import { describeWithPackages, PYTHON3_TORCH } from '../helpers/system-packages';
 
 const SLICE = path.join(__dirname, '..', 'fixtures', 'train-slice');
 jest.setTimeout(120_000);
 
+describeWithPackages([PYTHON3_TORCH], 'training pipeline', () => {
 let root: string;
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), 'train-'));
@@ -69,4 +71,5 @@ test('training is deterministic: the same data and seed give the same model byte
   for (const file of ['model.onnx', 'tokenizer.json', 'labels.json', 'config.json']) {
     expect(readFileSync(path.join(options('b').out, file)).equals(readFileSync(path.join(options('a').out, file)))).toBe(true);
   }
+});
 });

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, PROJECT_ROOT } from '../../src/config';
+import { trustedClientsOf } from '../../src/auth/trusted-clients';
+import { loadConfig } from '../../src/config';
+import { PROJECT_ROOT } from '../../src/paths';
 
 test('defaults', () => {
   const config = loadConfig({});
@@ -24,6 +26,7 @@ test('defaults', () => {
     fhirTokens: [],
     hookTimeBudgetMs: 400,
     authClockSkewSeconds: 60,
+    allowPrivateFhirServers: 'off',
     corsOrigins: ['*'],
     storePath: path.join(PROJECT_ROOT, 'data', 'icd10-cds.sqlite'),
     analysisQueueMax: 64,
@@ -37,9 +40,10 @@ test('defaults', () => {
 test('values are parsed and every problem is reported at once', () => {
   expect(loadConfig({ PORT: '9000', HOST: '0.0.0.0', PUBLIC_BASE_URL: 'https://cds.example.org/', DISCHARGE_SUMMARY_LOINC: '18842-5, 11490-0' }))
     .toMatchObject({ port: 9000, host: '0.0.0.0', publicBaseUrl: 'https://cds.example.org', dischargeSummaryLoinc: ['18842-5', '11490-0'] });
+  // Problems are listed in the order of the settings table (config.ts SETTINGS).
   expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', PUBLIC_BASE_URL: 'ftp://x', DISCHARGE_SUMMARY_LOINC: 'abc' })).toThrow(
-    'Invalid configuration:\n- LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n- PUBLIC_BASE_URL must be an absolute http(s) URL\n' +
-      '- DISCHARGE_SUMMARY_LOINC must be comma-separated LOINC codes such as 18842-5\n- PORT must be an integer between 0 and 65535',
+    'Invalid configuration:\n- PORT must be an integer between 0 and 65535\n- PUBLIC_BASE_URL must be an absolute http(s) URL\n' +
+      '- LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n- DISCHARGE_SUMMARY_LOINC must be comma-separated LOINC codes such as 18842-5',
   );
 });
 
@@ -69,10 +73,10 @@ describe('authentication settings', () => {
     expect(() => loadConfig({ AUTH: 'false' })).toThrow('AUTH must be "on" or "off"');
   });
 
-  test('CDS_CLIENTS: the file is read and checked at start-up, every problem listed', () => {
+  test('CDS_CLIENTS: the file is read here, its entries checked by auth/trusted-clients at start-up, every problem listed', () => {
     const clients = [{ iss: 'https://ehr.example.org', jwks: { keys: [EC] } }];
-    expect(loadConfig({ CDS_CLIENTS: file('ok.json', JSON.stringify(clients)) }).cdsClients).toEqual(clients);
-    expect(() => loadConfig({ CDS_CLIENTS: file('bad.json', JSON.stringify([{ iss: 'a', jku: 'http://ehr/jwks' }, { jwks: { keys: [{ ...EC, d: 'x' }] } }])) })).toThrow(
+    expect(trustedClientsOf(loadConfig({ CDS_CLIENTS: file('ok.json', JSON.stringify(clients)) }))).toEqual(clients);
+    expect(() => trustedClientsOf(loadConfig({ CDS_CLIENTS: file('bad.json', JSON.stringify([{ iss: 'a', jku: 'http://ehr/jwks' }, { jwks: { keys: [{ ...EC, d: 'x' }] } }])) }))).toThrow(
       'Invalid configuration:\n- CDS_CLIENTS[0].jku must be an https URL (http only on localhost)\n- CDS_CLIENTS[1].iss must be a non-empty string\n' +
         '- CDS_CLIENTS[1].jwks.keys[0] holds private key material (d): give public keys only',
     );

@@ -12,11 +12,16 @@ test('inline keys, a jku, or both', () => {
   expect(parseTrustedClients(list)).toEqual({ clients: list, problems: [] });
 });
 
+test('fhirServers are kept as base URLs without trailing slashes', () => {
+  const list = [{ iss: 'a', jku: 'https://a/j', fhirServers: ['https://ehr.example.org/fhir/', 'http://127.0.0.1:8081/r4'] }];
+  expect(parseTrustedClients(list).clients[0].fhirServers).toEqual(['https://ehr.example.org/fhir', 'http://127.0.0.1:8081/r4']);
+});
+
 test.each<[string, unknown, string[]]>([
   ['not a list', { iss: 'x' }, ['CDS_CLIENTS must hold a JSON array of {"iss", "jwks" and/or "jku"} objects']],
   ['not an object', ['x'], ['CDS_CLIENTS[0] must be a JSON object']],
   ['no iss, no keys', [{}], ['CDS_CLIENTS[0].iss must be a non-empty string', 'CDS_CLIENTS[0] needs "jwks" or "jku" (or both)']],
-  ['a typo', [{ iss: 'a', jwks_uri: 'https://a/jwks' }], ['CDS_CLIENTS[0].jwks_uri is not a known member (iss, jwks, jku)', 'CDS_CLIENTS[0] needs "jwks" or "jku" (or both)']],
+  ['a typo', [{ iss: 'a', jwks_uri: 'https://a/jwks' }], ['CDS_CLIENTS[0].jwks_uri is not a known member (iss, jwks, jku, fhirServers)', 'CDS_CLIENTS[0] needs "jwks" or "jku" (or both)']],
   ['issuer twice', [{ iss: 'a', jku: 'https://a/j' }, { iss: 'a', jku: 'https://a/k' }], ['CDS_CLIENTS[1].iss repeats an issuer listed before']],
   ['empty key set', [{ iss: 'a', jwks: { keys: [] } }], ['CDS_CLIENTS[0].jwks must be a JWK Set: {"keys": [ ... ]} with at least one key']],
   ['private key', [{ iss: 'a', jwks: { keys: [{ ...EC, d: 'secret' }] } }], ['CDS_CLIENTS[0].jwks.keys[0] holds private key material (d): give public keys only']],
@@ -29,6 +34,9 @@ test.each<[string, unknown, string[]]>([
   ['same kid twice', [{ iss: 'a', jwks: { keys: [EC, EC] } }], ['CDS_CLIENTS[0].jwks has two keys with the same kid']],
   ['jku over http elsewhere', [{ iss: 'a', jku: 'http://ehr.example.org/jwks' }], ['CDS_CLIENTS[0].jku must be an https URL (http only on localhost)']],
   ['jku not a URL', [{ iss: 'a', jku: '/jwks' }], ['CDS_CLIENTS[0].jku must be an absolute URL']],
+  ['fhirServers not a list', [{ iss: 'a', jku: 'https://a/j', fhirServers: 'https://ehr/fhir' }], ['CDS_CLIENTS[0].fhirServers must be an array of FHIR server base URLs']],
+  ['fhirServer over http elsewhere', [{ iss: 'a', jku: 'https://a/j', fhirServers: ['http://ehr.example.org/fhir'] }], ['CDS_CLIENTS[0].fhirServers[0] must be an https URL (http only on localhost)']],
+  ['fhirServer with credentials', [{ iss: 'a', jku: 'https://a/j', fhirServers: ['https://u:p@ehr.example.org/fhir'] }], ['CDS_CLIENTS[0].fhirServers[0] must be an http(s) base URL without credentials']],
 ])('%s', (_name, json, problems) => {
   expect(parseTrustedClients(json)).toEqual({ clients: [], problems });
 });

@@ -3,7 +3,7 @@
  * loop, without Location), 5xx, timeouts before the headers and in the middle of the body,
  * bodies that are not FHIR. The token only ever goes to URLs under fhirServer.
  */
-import { createFhirClient, entriesOf, FhirAccessError, nextPageOf } from '../../../src/cds/fhir-client';
+import { createFhirClient, entriesOf, FhirAccessError, nextPageOf } from '../../../src/fhir/fhir-client';
 import { json, startFhirServer, type FakeFhirServer } from '../../helpers/fhir-server';
 
 const TOKEN = 'secret-token-123';

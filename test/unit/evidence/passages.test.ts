@@ -1,4 +1,5 @@
-import { codePointIndex, passageAt, passagesOf } from '../../../src/evidence/passages';
+import { passageAt, passagesOf } from '../../../src/evidence/passages';
+import { codePointIndex } from '../../../src/note/code-points';
 
 const texts = (text: string) => passagesOf(text).map((s) => text.slice(s.start, s.end));
 

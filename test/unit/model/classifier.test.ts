@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClassifier } from '../../../src/model/classifier';
-import { attr, encodeModel, GraphBuilder, type ElemType } from '../../../src/onnx/builder';
+import { attr, encodeModel, GraphBuilder, type ElemType } from '../../../src/tools/onnx/builder';
 import { generateTestModel } from '../../../src/tools/generate-test-model';
 import { TINY_MODEL_DIR, tinyClassifier } from '../../helpers/app';
 

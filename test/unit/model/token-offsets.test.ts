@@ -26,7 +26,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createNoteTokenizer, type NoteTokenizer } from '../../../src/model/tokenizer';
 import type { GoldenFile, NamedText } from '../../../src/tools/generate-golden-offsets';
-import { SPECIAL_TOKENS, wordPieceTokenizerJson } from '../../../src/train/wordpiece';
+import { SPECIAL_TOKENS, wordPieceTokenizerJson } from '../../../src/tools/train/wordpiece';
 
 const DIR = path.join(__dirname, '..', '..', 'fixtures', 'tokenization');
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(path.join(DIR, file), 'utf8')) as T;

@@ -4,8 +4,8 @@
  * byte order or attribute type either fails session creation or changes the numbers.
  */
 import * as ort from 'onnxruntime-node';
-import { attr, encodeModel, GraphBuilder } from '../../../src/onnx/builder';
-import { ModelProto } from '../../../src/onnx/onnx-schema';
+import { attr, encodeModel, GraphBuilder } from '../../../src/tools/onnx/builder';
+import { ModelProto } from '../../../src/tools/onnx/onnx-schema';
 
 const PRODUCER = { producerName: 'builder-test' };
 const TOLERANCE = 1e-5;

@@ -11,8 +11,8 @@ import { createClassifier } from '../../../src/model/classifier';
 import { createNoteTokenizer } from '../../../src/model/tokenizer';
 import type { Classification, Classifier } from '../../../src/model/types';
 import { planWindows } from '../../../src/model/windows';
-import { GraphBuilder } from '../../../src/onnx/builder';
-import { ModelProto } from '../../../src/onnx/onnx-schema';
+import { GraphBuilder } from '../../../src/tools/onnx/builder';
+import { ModelProto } from '../../../src/tools/onnx/onnx-schema';
 import {
   DATA_FILE,
   generateHeavyModel,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createClassifier } from '../../../src/model/classifier';
 import { createNoteTokenizer } from '../../../src/model/tokenizer';
 import { buildBatches, planWindows } from '../../../src/model/windows';
-import { attr, encodeModel, GraphBuilder } from '../../../src/onnx/builder';
+import { attr, encodeModel, GraphBuilder } from '../../../src/tools/onnx/builder';
 import { bioGptTokenizerJson, dottedIcd10Code, importHfModel, type ImportOptions } from '../../../src/tools/import-hf-model';
 
 const SPECIALS = ['<s>', '<pad>', '</s>', '<unk>'];

@@ -1,8 +1,8 @@
 /**
- * Placing a card's evidence in the note (web/src/evidence.ts): code points to UTF-16,
+ * Placing a card's evidence in the note (src/web/evidence.ts): code points to UTF-16,
  * statuses from the Condition notes, and the segments that become <mark>s.
  */
-import { codePointBoundaries, evidenceOf, segmentsOf, statusOfNote, DERIVATION_REFERENCE, ICD10CM_SYSTEM } from '../../../web/src/evidence';
+import { codePointBoundaries, evidenceOf, segmentsOf, statusOfNote, DERIVATION_REFERENCE, ICD10CM_SYSTEM } from '../../../src/web/evidence';
 
 const DOC = 'DocumentReference/review-note';
 

@@ -1,8 +1,8 @@
 /**
- * The review page's Markdown subset (web/src/markdown.ts): what the service's card detail
+ * The review page's Markdown subset (src/web/markdown.ts): what the service's card detail
  * uses becomes structure, everything else stays literal text.
  */
-import { parseInline, parseMarkdown, type Block } from '../../../web/src/markdown';
+import { parseInline, parseMarkdown, type Block } from '../../../src/web/markdown';
 import { escapeMarkdown, escapeMarkdownInline } from '../../../src/fhir/markdown';
 
 const text = (t: string) => ({ type: 'text' as const, text: t });

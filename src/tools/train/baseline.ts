@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../../paths';
 import { codiespSplits, toJsonl, type Doc } from './dataset';
 import { computeMetrics, roundMetrics, type Metrics, type Scored } from './metrics';
 import { tuneThresholds, type ThresholdOptions, type Thresholds } from './thresholds';
@@ -75,7 +76,7 @@ export interface BaselineEvaluation {
 
 /** Runs baseline.py on the work dir; throws with a clear message when it cannot. */
 function runPython(options: BaselineOptions): void {
-  const script = path.join(__dirname, '..', '..', 'src', 'train', 'baseline.py');
+  const script = path.join(PROJECT_ROOT, 'src', 'tools', 'train', 'baseline.py');
   options.log(`baseline: ${options.python} ${path.relative(process.cwd(), script)}`);
   // The child's stdout goes to our stderr: our stdout carries only the JSON result.
   const run = spawnSync(options.python, [script, '--work', options.work, '--seed', String(options.seed)], { stdio: ['ignore', 2, 2] });

@@ -2,7 +2,7 @@
  * Scoring labelled documents through the exact serving path (tokenizer, windows,
  * onnxruntime, pooling): what evaluation and threshold tuning see is what the service does.
  */
-import type { Classifier } from '../model/types';
+import type { Classifier } from '../../model/types';
 import type { Doc } from './dataset';
 import type { Scored } from './metrics';
 

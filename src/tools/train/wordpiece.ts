@@ -7,7 +7,7 @@
  * (model/tokenizer.ts createPreTokenizer), so training and serving cannot drift.
  * Deterministic: ties are broken by the pair's text.
  */
-import { createPreTokenizer } from '../model/tokenizer';
+import { createPreTokenizer } from '../../model/tokenizer';
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 const PREFIX = '##';

@@ -24,11 +24,11 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import type { BundleConfig, Label } from '../model/bundle';
-import { createClassifier } from '../model/classifier';
-import { createNoteTokenizer } from '../model/tokenizer';
-import { planWindows } from '../model/windows';
-import { PROJECT_ROOT } from '../config';
+import type { BundleConfig, Label } from '../../model/bundle';
+import { createClassifier } from '../../model/classifier';
+import { createNoteTokenizer } from '../../model/tokenizer';
+import { planWindows } from '../../model/windows';
+import { PROJECT_ROOT } from '../../paths';
 import { codiespSplits, readJsonl, toJsonl, type Doc } from './dataset';
 import { laatToOnnx, readLaatWeights } from './export-laat';
 import { computeMetrics, roundMetrics } from './metrics';
@@ -167,7 +167,7 @@ export async function trainBundle(options: TrainOptions) {
   writeFileSync(path.join(options.work, 'encoded.json'), JSON.stringify(encoded));
 
   const weightsDir = path.join(options.work, 'weights');
-  const script = path.join(__dirname, '..', '..', 'src', 'train', 'laat.py');
+  const script = path.join(PROJECT_ROOT, 'src', 'tools', 'train', 'laat.py');
   log(`training: ${options.python} ${path.relative(process.cwd(), script)}`);
   const status = await runStreaming(options.python, [
     script, '--input', path.join(options.work, 'encoded.json'), '--out', weightsDir,

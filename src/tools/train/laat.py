@@ -1,6 +1,6 @@
 """Trains the label-wise attention (LAAT-style) ICD-10-CM classifier with PyTorch.
 
-Called by src/train/train.ts, never alone: the TypeScript side tokenizes the documents with
+Called by src/tools/train/train.ts, never alone: the TypeScript side tokenizes the documents with
 the project's own tokenizer and windows them exactly as the service does, writes them as JSON,
 and after training builds model.onnx from the weights this script writes (so the inference
 graph comes from the same builder as every other model of the project).

@@ -1,15 +1,14 @@
-#!/usr/bin/env node
 /**
  * `npm run fuzz -- [--runs 20000] [--seed N]`: the property-based fuzz test
  * (test/http/fuzz.test.ts) with many more runs than `npm test` gives it, then its status
  * counts as JSON. Exits with jest's status (non-zero when any response broke the property).
  */
-'use strict';
-const { spawnSync } = require('node:child_process');
-const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { parseArgs } = require('node:util');
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../paths';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' }, seed: { type: 'string' } } });
 const runs = Number(values.runs);
@@ -17,7 +16,7 @@ if (!Number.isInteger(runs) || runs < 1) {
   console.error('--runs must be a positive integer');
   process.exit(2);
 }
-const root = path.resolve(__dirname, '..');
+const root = PROJECT_ROOT;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'icd10-cds-fuzz-'));
 const report = path.join(dir, 'report.json');
 const started = Date.now();

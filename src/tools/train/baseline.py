@@ -1,6 +1,6 @@
 """TF-IDF + one-vs-rest logistic regression: the baseline the default model must beat.
 
-Called by src/train/baseline.ts, never alone. The TypeScript side builds the data exactly
+Called by src/tools/train/baseline.ts, never alone. The TypeScript side builds the data exactly
 as for the default model (dataset.ts codiespSplits: same labels, CodiEsp train in the same
 seeded cross-validation folds, CodiEsp dev held out as test) and writes it to a work dir;
 this script only turns texts into probabilities. Thresholds and every reported figure are

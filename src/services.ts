@@ -1,0 +1,28 @@
+/**
+ * The contract between the app and its parts: what createApp hands to the edges (routers,
+ * handlers, authentication). Types only, at the bottom of the import graph: nothing here
+ * imports app.ts, and app.ts is imported by main.ts alone.
+ */
+import type { SuggestionService } from './analysis/suggestions';
+import type { TrustedClient } from './auth/trusted-clients';
+import type { Config } from './config';
+import type { DrainState } from './http/drain';
+import type { Logger } from './log';
+import type { ModelInfo } from './model/types';
+import type { Store } from './store/store';
+
+export interface Services {
+  config: Readonly<Config>;
+  /** The loaded model's identity and shape. */
+  model: ModelInfo;
+  /** Suggestions with the result cache, in-flight sharing and deadlines (analysis/suggestions.ts). */
+  suggestions: SuggestionService;
+  /** The CDS clients trusted by the configuration (CDS_CLIENTS), checked. */
+  trustedClients: readonly TrustedClient[];
+  log: Logger;
+  store: Store;
+  newId: () => string;
+  now: () => Date;
+  /** In-flight requests and the SIGTERM drain. */
+  drain: DrainState;
+}

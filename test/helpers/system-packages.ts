@@ -1,0 +1,65 @@
+/**
+ * Tests that need a Debian package the project does not install itself (PyTorch for training,
+ * Chromium for the review page, PostgreSQL for the shared store). On a machine without one,
+ * its tests skip with one loud line naming the package and the install command, and the skip
+ * is listed again in the summary at the end of the run (test/helpers/skip-reporter.js). With
+ * REQUIRE_SYSTEM_PACKAGES=1 (set by .ci/run, which installs them) a missing package fails
+ * the run instead: in CI nothing may skip.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
+
+export interface SystemPackage {
+  /** The Debian package. */
+  name: string;
+  /** What its tests need it for. */
+  purpose: string;
+  available(): boolean;
+}
+
+export const PYTHON3_TORCH: SystemPackage = {
+  name: 'python3-torch',
+  purpose: 'training the model (src/tools/train/laat.py, run by /usr/bin/python3)',
+  available: () => existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
+};
+
+export const CHROMIUM: SystemPackage = {
+  name: 'chromium',
+  purpose: 'the review page in a headless browser (/usr/bin/chromium, driven by playwright-core)',
+  available: () => existsSync('/usr/bin/chromium'),
+};
+
+export const POSTGRESQL: SystemPackage = {
+  name: 'postgresql',
+  purpose: 'the PostgreSQL store (initdb and pg_ctl from /usr/lib/postgresql/<version>/bin)',
+  available: () => spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl'], { stdio: 'ignore' }).status === 0,
+};
+
+/** Where skips are recorded for the end-of-run summary (set by test/helpers/global-setup.js). */
+const SKIP_LOG = process.env.ICD10_CDS_SKIP_LOG;
+
+/**
+ * `describe(title, fn)` when every package is installed. Otherwise one loud line and a
+ * skipped test naming what is missing; with REQUIRE_SYSTEM_PACKAGES=1 a failing test instead.
+ * @param packages - the Debian packages the tests need
+ * @param title - the describe block's title
+ * @param fn - the tests
+ */
+export function describeWithPackages(packages: readonly SystemPackage[], title: string, fn: () => void): void {
+  const missing = packages.filter((p) => !p.available());
+  if (missing.length === 0) {
+    describe(title, fn);
+    return;
+  }
+  const names = missing.map((p) => p.name).join(' ');
+  const line = `SKIPPED "${title}": needs ${missing.map((p) => `${p.name} for ${p.purpose}`).join('; ')}. Install: apt-get install --no-install-recommends ${names}`;
+  if (process.env.REQUIRE_SYSTEM_PACKAGES === '1') {
+    test(`${title} (needs ${names})`, () => {
+      throw new Error(`${line}\nREQUIRE_SYSTEM_PACKAGES=1: these tests must run here.`);
+    });
+    return;
+  }
+  console.warn(line);
+  if (SKIP_LOG) appendFileSync(SKIP_LOG, `${line}\n`);
+  test.skip(`${title} (needs ${names})`, () => undefined);
+}
