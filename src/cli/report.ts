@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
+import { runCommand, UsageError } from './command';
 import { MEMORY, openSqliteStore } from '../store/sqlite';
 import type { AcceptanceReport } from '../store/store';
 
@@ -34,28 +35,16 @@ export function parseSince(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-function main() {
+runCommand(module, 'report', () => {
   const usage = 'usage: npm run report -- [--store <path>] [--since <YYYY-MM-DD | ISO date-time with zone>]';
   let values: { store?: string; since?: string };
   try {
     ({ values } = parseArgs({ options: { store: { type: 'string' }, since: { type: 'string' } } }));
   } catch {
-    console.error(usage);
-    process.exit(2);
+    throw new UsageError(usage);
   }
   const since = values.since === undefined ? undefined : parseSince(values.since);
   const storePath = values.store ?? loadConfig(process.env).storePath;
-  if ((values.since !== undefined && !since) || storePath === MEMORY) {
-    console.error(usage);
-    process.exit(2);
-  }
-  reportOf(storePath, since).then(
-    (report) => console.log(JSON.stringify(report, null, 2)),
-    (error: Error) => {
-      console.error(`report failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
-}
-
-if (require.main === module) main();
+  if ((values.since !== undefined && !since) || storePath === MEMORY) throw new UsageError(usage);
+  return reportOf(storePath, since);
+});

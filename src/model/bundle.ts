@@ -87,7 +87,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`model bundle file ${file} is not JSON: ${(error as Error).message}`);
+    throw new Error(`model bundle file ${file} is not JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 

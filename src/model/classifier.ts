@@ -141,7 +141,7 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
     if (probe.probabilities.some((p) => Number.isNaN(p))) throw new Error('model gives NaN logits');
   } catch (error) {
     await session.release();
-    throw new Error(`model bundle ${dir} failed its probe inference: ${(error as Error).message}`);
+    throw new Error(`model bundle ${dir} failed its probe inference: ${(error as Error).message}`, { cause: error });
   }
 
   return {

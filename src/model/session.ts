@@ -53,7 +53,7 @@ export async function openSession(modelPath: string, options: SessionOptions): P
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
   } catch (error) {
-    throw new Error(`model.onnx could not be loaded by onnxruntime: ${(error as Error).message}`);
+    throw new Error(`model.onnx could not be loaded by onnxruntime: ${(error as Error).message}`, { cause: error });
   }
 
   const inputTypes = new Map<string, string>();

@@ -20,8 +20,9 @@ import { PROJECT_ROOT } from '../paths';
 import { readBundle } from '../model/bundle';
 import { createClassifier } from '../model/classifier';
 import { createNoteTokenizer } from '../model/tokenizer';
+import { runCommand } from '../cli/command';
+import { percentile } from './stats';
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** A note of about `words` words made by repeating `text`. */
 export function noteOfWords(text: string, words: number): string {
@@ -84,9 +85,4 @@ async function main() {
   await cached.dispose();
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  });
-}
+runCommand(module, 'bench:model', main);

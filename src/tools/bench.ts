@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { PROJECT_ROOT } from '../paths';
 import { createClassifier } from '../model/classifier';
+import { runCommand } from '../cli/command';
+import { percentile } from './stats';
 
 const SIZES = [300, 1400, 4000] as const;
 const STAGES = ['decode', 'cache', 'tokenize', 'infer', 'evidence', 'serialize'] as const;
@@ -76,10 +78,6 @@ function noteFor(pool: string[], words: number, i: number): string {
   return `${out.join(' ')}\nBenchmark note ${i}.`;
 }
 
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 const r1 = (x: number) => Number(x.toFixed(1));
 const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
 
@@ -231,9 +229,4 @@ async function main() {
   }
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  });
-}
+runCommand(module, 'bench', main);

@@ -11,9 +11,8 @@
  * the codes whose evidence is only negated, a relative's or hypothetical.
  */
 import { statSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../paths';
+import { DEFAULT_MODEL_DIR } from '../paths';
 import { createClassifier } from '../model/classifier';
 import type { AssertionStatus } from '../evidence/assertion';
 import { DEFAULT_SUPPRESSED } from '../evidence/context';
@@ -22,6 +21,7 @@ import { suggestConditions } from '../suggest';
 import { readCodiesp, readJsonl, type Doc } from './train/dataset';
 import { computeMetrics, roundMetrics, type Metrics, type Scored } from './train/metrics';
 import { scoreDocuments, thresholdsOf } from './train/scoring';
+import { runCommand, UsageError } from '../cli/command';
 
 export interface Evaluation {
   model: { name: string; version: string; dir: string };
@@ -81,25 +81,14 @@ export async function evaluate(dataFile: string, modelDir: string, options: { su
   }
 }
 
-function main() {
+runCommand(module, 'evaluation', () => {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
-      model: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'default') },
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
       'with-assertions': { type: 'boolean', default: false },
     },
   });
-  if (!values.data) {
-    console.error('usage: npm run evaluate -- --data <file.jsonl | CodiEsp dir> [--model <bundle dir>] [--with-assertions]');
-    process.exit(2);
-  }
-  evaluate(values.data, values.model!, values['with-assertions'] ? { suppress: DEFAULT_SUPPRESSED } : {}).then(
-    (result) => console.log(JSON.stringify(result, null, 2)),
-    (error: Error) => {
-      console.error(`evaluation failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
-}
-
-if (require.main === module) main();
+  if (!values.data) throw new UsageError('usage: npm run evaluate -- --data <file.jsonl | CodiEsp dir> [--model <bundle dir>] [--with-assertions]');
+  return evaluate(values.data, values.model!, values['with-assertions'] ? { suppress: DEFAULT_SUPPRESSED } : {});
+});

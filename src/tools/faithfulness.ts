@@ -12,15 +12,15 @@
  * by deleting them one at a time, so its figures measure mostly what several passages do
  * together and the window shifts of re-tokenized text; token-score evidence is tested afresh.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../paths';
+import { DEFAULT_MODEL_DIR } from '../paths';
 import { passagesOf, type Span } from '../evidence/passages';
 import { createClassifier } from '../model/classifier';
 import type { Classifier } from '../model/types';
 import { suggestConditions } from '../suggest';
-import { seededRandom } from './train/dataset';
+import { seededRandom } from './random';
 import { readEvaluationData } from './evaluate';
+import { runCommand, UsageError } from '../cli/command';
 
 export type EvidenceMethod = 'token-scores' | 'occlusion';
 
@@ -169,11 +169,11 @@ export async function faithfulnessReport(dataFile: string, modelDir: string, lim
   }
 }
 
-function main() {
+runCommand(module, 'faithfulness', () => {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
-      model: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'default') },
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
       limit: { type: 'string' },
       seed: { type: 'string', default: '1' },
     },
@@ -181,16 +181,7 @@ function main() {
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   const seed = Number(values.seed);
   if (!values.data || (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) || !Number.isInteger(seed)) {
-    console.error('usage: npm run faithfulness -- --data <file.jsonl | CodiEsp dir> [--model <bundle dir>] [--limit N] [--seed N]');
-    process.exit(2);
+    throw new UsageError('usage: npm run faithfulness -- --data <file.jsonl | CodiEsp dir> [--model <bundle dir>] [--limit N] [--seed N]');
   }
-  faithfulnessReport(values.data, values.model!, limit, seed).then(
-    (report) => console.log(JSON.stringify(report, null, 2)),
-    (error: Error) => {
-      console.error(`faithfulness failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
-}
-
-if (require.main === module) main();
+  return faithfulnessReport(values.data, values.model!, limit, seed);
+});

@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createPreTokenizer } from '../model/tokenizer';
 import { SPECIAL_TOKENS, trainWordPiece, wordPieceTokenizerJson } from './train/wordpiece';
+import { seededRandom } from './random';
 
 /** The parts of the native binding this script uses. */
 interface NativeEncoding {
@@ -83,17 +84,6 @@ const HELD_OUT = new Set(['emoji', 'emoji-sequences', 'astral', 'cjk', 'japanese
 // ---------------------------------------------------------------------------------------------
 // The long note
 
-/** Deterministic PRNG (mulberry32): the same note on every machine and Node version. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DRUGS = ['metformin', 'lisinopril', 'atorvastatin', 'furosemide', 'ceftriaxone', 'azithromycin', 'apixaban', 'insulin glargine', 'metoprolol', 'pantoprazole'];
 const DIAGNOSES = ['community-acquired pneumonia', 'acute kidney injury', 'congestive heart failure', 'atrial fibrillation', 'type 2 diabetes mellitus', 'COPD exacerbation', 'urinary tract infection', 'hypertension', 'iron-deficiency anemia', 'hyperlipidemia'];
@@ -119,7 +109,7 @@ const SENTENCES = [
 
 /** A paragraph of exactly `words` whitespace-separated words of clinical-style text. */
 export function longClinicalNote(words = 2000, seed = 20261126): string {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const fill: Record<string, () => string> = {
@@ -454,6 +444,7 @@ function visibleJson(text: string): string {
 
 function loadNative(moduleDir: string | undefined): { native: NativeModule; version: string } {
   // A plain require: the package is not a dependency, so nothing may import it statically.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = (id: string) => require(id) as unknown;
   const id = moduleDir ? path.resolve(moduleDir) : 'tokenizers';
   const native = load(id) as NativeModule;

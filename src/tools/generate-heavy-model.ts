@@ -52,6 +52,9 @@ import { createNoteTokenizer, type NoteTokenizer } from '../model/tokenizer';
 import { attr, encodeModel, GraphBuilder, littleEndianBytes, type ExternalDataRef, type TensorData } from './onnx/builder';
 import { trainWordPiece, wordPieceTokenizerJson } from './train/wordpiece';
 import { noteOfWords } from './bench-model';
+import { runCommand } from '../cli/command';
+import { seededRandom } from './random';
+import { percentile } from './stats';
 
 /** Shape and variant of the generated model. */
 export interface HeavyModelOptions {
@@ -174,41 +177,22 @@ const FALLBACK_CORPUS = [
 ].join('\n');
 
 /**
- * Seeded normal samples: sfc32 uniforms (seeded through splitmix32) and the Box–Muller
- * transform. Deterministic across runs and machines (only IEEE double arithmetic).
+ * Seeded normal samples: uniforms from the tools' one generator (random.ts) through the
+ * Box–Muller transform. Deterministic across runs and machines (only IEEE double arithmetic).
  */
 export class SeededNormal {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly next: () => number;
   private spare: number | undefined;
 
   constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    for (let k = 0; k < 12; k++) this.uniform();
+    this.next = seededRandom(seed);
   }
 
-  /** Uniform in (0, 1). */
+  /** Uniform in (0, 1): log(0) must never be drawn. */
   uniform(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return (t + 0.5) / 4294967296;
+    let u = this.next();
+    while (u === 0) u = this.next();
+    return u;
   }
 
   /** Fills `out` with N(mean, std²) samples. */
@@ -579,7 +563,6 @@ export function oneWindowNote(tokenizer: NoteTokenizer, maxLength: number, sourc
   return tokenizer.encode(note).ids.length === content ? note : undefined;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const mib = (bytes: number) => round(bytes / 2 ** 20, bytes < 10 * 2 ** 20 ? 1 : 0);
 
@@ -748,9 +731,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(error.message);
-    process.exit(1);
-  });
-}
+runCommand(module, 'generate:heavy-model', main);

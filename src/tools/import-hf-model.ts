@@ -78,6 +78,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import type { BundleConfig, Label } from '../model/bundle';
 import { createClassifier } from '../model/classifier';
+import { runCommand, UsageError } from '../cli/command';
 
 /** Options of {@link importHfModel}; the CLI flags of the same names. */
 export interface ImportOptions {
@@ -653,7 +654,7 @@ async function readJsonObject(file: string, what: string): Promise<Record<string
   try {
     value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
+    throw new Error(`${file} is not JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${file} must be a JSON object`);
   return value as Record<string, unknown>;
@@ -679,10 +680,7 @@ async function main() {
       threads: { type: 'string' },
     },
   });
-  if (!values['hf-dir'] || !values.out) {
-    console.error('usage: import-hf-model --hf-dir <export dir> --out <bundle dir> [--labels <file>] [--threshold 0.4] [--max-length 1024] [--overlap 124] [--name <name>] [--version <version>] [--clinically-meaningful] [--micro-f1 <number|none>] [--onnx <file>] [--threads <n>]');
-    process.exit(2);
-  }
+  if (!values['hf-dir'] || !values.out) throw new UsageError('usage: import-hf-model --hf-dir <export dir> --out <bundle dir> [--labels <file>] [--threshold 0.4] [--max-length 1024] [--overlap 124] [--name <name>] [--version <version>] [--clinically-meaningful] [--micro-f1 <number|none>] [--onnx <file>] [--threads <n>]');
   const number = (flag: string, raw: string | undefined) => {
     if (raw === undefined) return undefined;
     const value = Number(raw);
@@ -708,9 +706,4 @@ async function main() {
   console.log(result.summary);
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(`import-hf-model: ${error.message}`);
-    process.exit(1);
-  });
-}
+runCommand(module, 'import-hf', main);

@@ -21,11 +21,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { PROJECT_ROOT } from '../paths';
+import { runCommand } from '../cli/command';
+import { seededRandom } from './random';
+import { percentile } from './stats';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Paragraphs of the fixture notes (blank-line separated), the material notes are made of. */
@@ -174,8 +176,7 @@ async function main() {
   const sampler = setInterval(sample, 1000);
 
   // A seeded generator: the same notes in the same order for the same run length.
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(42);
   const build = requestBuilders(random);
   const latencies: number[] = [];
   const base = `http://127.0.0.1:${server.port}`;
@@ -248,7 +249,4 @@ async function main() {
   }
 }
 
-main().catch((error: Error) => {
-  console.error(`load test failed: ${error.message}`);
-  process.exit(1);
-});
+runCommand(module, 'load test', main);

@@ -39,6 +39,8 @@ function webUrl(value: unknown): string | undefined {
  * @param card - one element of the response's `cards`
  */
 export function cardView(card: unknown): CardView {
+  // A tolerant reader of untrusted JSON: every field is checked before it is used.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
   const c = (card && typeof card === 'object' ? card : {}) as Record<string, any>;
   const suggestion = Array.isArray(c.suggestions) ? c.suggestions[0] : undefined;
   const indicator = ['info', 'warning', 'critical'].includes(c.indicator) ? c.indicator : 'info';
@@ -54,6 +56,7 @@ export function cardView(card: unknown): CardView {
       .map((r: any) => ({ system: r.system, code: r.code, display: str(r.display) || r.code })),
     links: (Array.isArray(c.links) ? c.links : []).filter((l: any) => str(l?.label)).map((l: any) => ({ label: str(l.label), url: webUrl(l.url) })),
   };
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
 export interface CardHandlers {

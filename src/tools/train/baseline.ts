@@ -25,6 +25,7 @@ import { PROJECT_ROOT } from '../../paths';
 import { codiespSplits, toJsonl, type Doc } from './dataset';
 import { computeMetrics, roundMetrics, type Metrics, type Scored } from './metrics';
 import { tuneThresholds, type ThresholdOptions, type Thresholds } from './thresholds';
+import { runCommand, UsageError } from '../../cli/command';
 
 /** The threshold options of train.ts: the baseline is tuned exactly like the default model. */
 export const BASELINE_THRESHOLD_OPTIONS: ThresholdOptions = { minSupport: 5, maxShift: 0.2 };
@@ -147,7 +148,7 @@ export function runBaseline(options: BaselineOptions): BaselineEvaluation {
   };
 }
 
-function main() {
+runCommand(module, 'baseline', () => {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
@@ -159,12 +160,8 @@ function main() {
       python: { type: 'string', default: '/usr/bin/python3' },
     },
   });
-  if (!values.data) {
-    console.error('usage: npm run baseline -- --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N] [--python /usr/bin/python3]');
-    process.exit(2);
-  }
-  try {
-    const result = runBaseline({
+  if (!values.data) throw new UsageError('usage: npm run baseline -- --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N] [--python /usr/bin/python3]');
+  const result = runBaseline({
       data: values.data,
       work: values.work!,
       seed: Number(values.seed),
@@ -172,17 +169,10 @@ function main() {
       folds: Number(values.folds),
       limit: values.limit ? Number(values.limit) : undefined,
       python: values.python!,
-      log: (line) => console.error(line),
-    });
-    const text = JSON.stringify(result, null, 2);
-    // Kept in the work directory too: `npm run train -- --baseline <work>/result.json` records
-    // it next to the default model's figures.
-    writeFileSync(path.join(values.work!, 'result.json'), `${text}\n`);
-    console.log(text);
-  } catch (error) {
-    console.error(`baseline failed: ${(error as Error).message}`);
-    process.exit(1);
-  }
-}
-
-if (require.main === module) main();
+    log: (line) => console.error(line),
+  });
+  // Kept in the work directory too: `npm run train -- --baseline <work>/result.json` records
+  // it next to the default model's figures.
+  writeFileSync(path.join(values.work!, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+});

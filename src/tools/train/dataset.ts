@@ -8,6 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { seededRandom } from '../random';
 
 /** A labelled document (also the evaluator's input format: `{"id", "text", "codes"}`). */
 export interface Doc {
@@ -76,17 +77,6 @@ export function topCodes(docs: readonly Doc[], k: number): string[] {
     .map(([code]) => code);
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so splits are the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Documents in a seeded pseudo-random order that does not depend on their input order.

@@ -35,6 +35,7 @@ import { computeMetrics, roundMetrics } from './metrics';
 import { scoreDocuments, thresholdsOf } from './scoring';
 import { tuneThresholds } from './thresholds';
 import { trainWordPiece, wordPieceTokenizerJson } from './wordpiece';
+import { runCommand, UsageError } from '../../cli/command';
 
 export interface TrainOptions {
   data: string;
@@ -240,7 +241,7 @@ export async function trainBundle(options: TrainOptions) {
   return { test: roundMetrics(testMetrics), crossValidation: roundMetrics(crossValidationMetrics), thresholds: config.thresholds };
 }
 
-function main() {
+runCommand(module, 'training', async () => {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
@@ -262,15 +263,11 @@ function main() {
     },
   });
   if (!values.data || !values.out) {
-    console.error('usage: npm run train -- --data <CodiEsp dir> --out <bundle dir> [--displays <icd10cm billable .tsv.gz | labels.json>] [--work .train] [--baseline .train-baseline/result.json] [--limit N] [--python-arg=--epochs --python-arg=3]');
-    process.exit(2);
+    throw new UsageError('usage: npm run train -- --data <CodiEsp dir> --out <bundle dir> [--displays <icd10cm billable .tsv.gz | labels.json>] [--work .train] [--baseline .train-baseline/result.json] [--limit N] [--python-arg=--epochs --python-arg=3]');
   }
   const displays = values.displays ?? path.join('models', 'default', 'labels.json');
-  if (!existsSync(displays)) {
-    console.error(`no label display texts at ${displays}: pass --displays <ICD-10-CM billable code list .tsv.gz>`);
-    process.exit(2);
-  }
-  trainBundle({
+  if (!existsSync(displays)) throw new UsageError(`no label display texts at ${displays}: pass --displays <ICD-10-CM billable code list .tsv.gz>`);
+  const result = await trainBundle({
     data: values.data,
     out: values.out,
     work: values.work!,
@@ -288,12 +285,6 @@ function main() {
     baseline: values.baseline,
     pythonArgs: values['python-arg']!,
     log: (line) => console.error(line),
-  }).then((result) => {
-    console.log(JSON.stringify({ test: { ...result.test, perCode: undefined }, thresholds: result.thresholds }, null, 2));
-  }).catch((error: Error) => {
-    console.error(`training failed: ${error.message}`);
-    process.exit(1);
   });
-}
-
-if (require.main === module) main();
+  return { test: { ...result.test, perCode: undefined }, thresholds: result.thresholds };
+});
