@@ -91,13 +91,16 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('X-Request-Id', res.locals.requestId);
     res.on('finish', () => {
       // Method, route path and status only: query strings and bodies may carry identifiers.
-      log.info({
-        requestId: res.locals.requestId,
-        method: req.method,
-        path: req.originalUrl.split('?')[0],
-        status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      }, 'request');
+      log.info(
+        {
+          requestId: res.locals.requestId,
+          method: req.method,
+          path: req.originalUrl.split('?')[0],
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
     });
     next();
   });

@@ -98,7 +98,11 @@ function oneOf<T extends string>(values: readonly T[], fallback: T, message?: st
 const onOff = (fallback: OnOff): Reader<OnOff> => oneOf(['on', 'off'], fallback, undefined);
 
 /** Comma-separated values, trimmed, empty ones dropped. */
-const listOf = (raw: string) => raw.split(',').map((v) => v.trim()).filter(Boolean);
+const listOf = (raw: string) =>
+  raw
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 const text = (fallback: string): Reader<string> => ({ accepts: 'text', read: (raw) => (unset(raw) ? fallback : raw) });
 
@@ -169,7 +173,8 @@ const secretTokens: Reader<readonly string[]> = {
   accepts: 'comma-separated tokens of ≥ 32 visible ASCII characters',
   read(raw, name) {
     const tokens = listOf(raw ?? '');
-    if (tokens.some((t) => !/^[\x21-\x7e]{32,}$/.test(t))) throw new SettingProblem(`${name} must be comma-separated tokens of at least 32 visible ASCII characters each`);
+    if (tokens.some((t) => !/^[\x21-\x7e]{32,}$/.test(t)))
+      throw new SettingProblem(`${name} must be comma-separated tokens of at least 32 visible ASCII characters each`);
     return tokens;
   },
 };
@@ -202,13 +207,49 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     doc: 'Public base URL of this service, e.g. `https://cds.example.org`: the audience client tokens must name, and the base of absolute URLs in answers. Set it in production.',
     reader: httpUrl,
   },
-  logLevel: { env: 'LOG_LEVEL', default: 'info', group: 'Service', doc: 'Log level (JSON lines on stdout; never note text).', reader: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info') },
-  shutdownDrainMs: { env: 'SHUTDOWN_DRAIN_MS', default: '20000', group: 'Service', doc: 'On SIGTERM or SIGINT, how long in-flight requests may take to finish before they are cut (ms).', reader: int(20_000, 0, 600_000) },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    default: 'info',
+    group: 'Service',
+    doc: 'Log level (JSON lines on stdout; never note text).',
+    reader: oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  },
+  shutdownDrainMs: {
+    env: 'SHUTDOWN_DRAIN_MS',
+    default: '20000',
+    group: 'Service',
+    doc: 'On SIGTERM or SIGINT, how long in-flight requests may take to finish before they are cut (ms).',
+    reader: int(20_000, 0, 600_000),
+  },
   corsOrigins: { env: 'CORS_ORIGINS', default: '*', group: 'Service', doc: 'Origins browsers may call from (CORS).', reader: origins },
-  modelDir: { env: 'MODEL_DIR', default: 'models/default', group: 'Model and analysis', doc: 'The model bundle (docs/models.md).', reader: directory(DEFAULT_MODEL_DIR) },
-  ortThreads: { env: 'ORT_THREADS', default: '0', group: 'Model and analysis', doc: 'onnxruntime intra-op threads per inference (0: one per core).', reader: int(0, 0, 256) },
-  analysisWorkers: { env: 'ANALYSIS_WORKERS', default: '1', group: 'Model and analysis', doc: 'Worker threads running the analysis; each holds its own copy of the model.', reader: int(1, 1, 64) },
-  analysisQueueMax: { env: 'ANALYSIS_QUEUE_MAX', default: '64', group: 'Model and analysis', doc: 'Analyses allowed to wait for a worker; more are answered 503 (transient).', reader: int(64, 0, 100_000) },
+  modelDir: {
+    env: 'MODEL_DIR',
+    default: 'models/default',
+    group: 'Model and analysis',
+    doc: 'The model bundle (docs/models.md).',
+    reader: directory(DEFAULT_MODEL_DIR),
+  },
+  ortThreads: {
+    env: 'ORT_THREADS',
+    default: '0',
+    group: 'Model and analysis',
+    doc: 'onnxruntime intra-op threads per inference (0: one per core).',
+    reader: int(0, 0, 256),
+  },
+  analysisWorkers: {
+    env: 'ANALYSIS_WORKERS',
+    default: '1',
+    group: 'Model and analysis',
+    doc: 'Worker threads running the analysis; each holds its own copy of the model.',
+    reader: int(1, 1, 64),
+  },
+  analysisQueueMax: {
+    env: 'ANALYSIS_QUEUE_MAX',
+    default: '64',
+    group: 'Model and analysis',
+    doc: 'Analyses allowed to wait for a worker; more are answered 503 (transient).',
+    reader: int(64, 0, 100_000),
+  },
   hookTimeBudgetMs: {
     env: 'HOOK_TIME_BUDGET_MS',
     default: '400',
@@ -216,7 +257,13 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     doc: 'CDS hook: when the analysis is not done this many ms after the call started, an information card is answered and the analysis finishes in the background into the result cache.',
     reader: int(400, 10, 60_000),
   },
-  dischargeSummaryLoinc: { env: 'DISCHARGE_SUMMARY_LOINC', default: '18842-5', group: 'Model and analysis', doc: 'LOINC codes that identify a discharge summary DocumentReference.', reader: loincCodes },
+  dischargeSummaryLoinc: {
+    env: 'DISCHARGE_SUMMARY_LOINC',
+    default: '18842-5',
+    group: 'Model and analysis',
+    doc: 'LOINC codes that identify a discharge summary DocumentReference.',
+    reader: loincCodes,
+  },
   suppressAssertions: {
     env: 'SUPPRESS_ASSERTIONS',
     default: 'negated,family,hypothetical',
@@ -224,7 +271,13 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     doc: 'A code whose evidence has only these assertion statuses is not suggested (docs/evidence.md).',
     reader: suppressedStatuses,
   },
-  auth: { env: 'AUTH', default: 'on', group: 'Security', doc: '`off` accepts every call without a token: local development only (docs/security.md).', reader: oneOf<OnOff>(['on', 'off'], 'on', 'AUTH must be "on" or "off"') },
+  auth: {
+    env: 'AUTH',
+    default: 'on',
+    group: 'Security',
+    doc: '`off` accepts every call without a token: local development only (docs/security.md).',
+    reader: oneOf<OnOff>(['on', 'off'], 'on', 'AUTH must be "on" or "off"'),
+  },
   cdsClients: {
     env: 'CDS_CLIENTS',
     group: 'Security',
@@ -232,7 +285,13 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     reader: jsonArrayFile,
   },
   fhirTokens: { env: 'FHIR_TOKENS', group: 'Security', doc: 'Static bearer tokens accepted at the FHIR endpoint. Never logged.', reader: secretTokens },
-  authClockSkewSeconds: { env: 'AUTH_CLOCK_SKEW_SECONDS', default: '60', group: 'Security', doc: "Clock skew tolerated on a token's exp and iat (s).", reader: int(60, 0, 300) },
+  authClockSkewSeconds: {
+    env: 'AUTH_CLOCK_SKEW_SECONDS',
+    default: '60',
+    group: 'Security',
+    doc: "Clock skew tolerated on a token's exp and iat (s).",
+    reader: int(60, 0, 300),
+  },
   allowPrivateFhirServers: {
     env: 'ALLOW_PRIVATE_FHIR_SERVERS',
     default: 'off',
@@ -240,13 +299,55 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     doc: 'With `AUTH=off`, a hook call naming a `fhirServer` on a loopback or private address is refused unless this is `on` (local testing).',
     reader: onOff('off'),
   },
-  fhirTimeoutMs: { env: 'FHIR_TIMEOUT_MS', default: '5000', group: 'Security', doc: "Timeout of each request to an EHR's FHIR server (ms).", reader: int(5000, 100, 60_000) },
-  storePath: { env: 'STORE_PATH', default: 'data/icd10-cds.sqlite', group: 'Store and cache', doc: 'The SQLite file of the audit trail, feedback and result cache (created with its directory), or `:memory:`.', reader: storePath },
-  resultCache: { env: 'RESULT_CACHE', default: 'on', group: 'Store and cache', doc: 'The result cache (offsets only, no note text).', reader: oneOf<OnOff>(['on', 'off'], 'on', 'RESULT_CACHE must be "on" or "off"') },
-  resultCacheTtlHours: { env: 'RESULT_CACHE_TTL_HOURS', default: '24', group: 'Store and cache', doc: 'Age after which a cache entry is no longer used and is deleted (h).', reader: int(24, 1, 24 * 365) },
-  maxBodyBytes: { env: 'MAX_BODY_BYTES', default: '5242880', group: 'Limits', doc: 'Largest request body accepted (bytes; 413 above).', reader: int(5 * 1024 * 1024, 1024) },
-  maxNoteChars: { env: 'MAX_NOTE_CHARS', default: '200000', group: 'Limits', doc: 'Largest decoded note accepted (characters; 413 above; notes are never truncated).', reader: int(200_000, 100) },
-  maxJsonDepth: { env: 'MAX_JSON_DEPTH', default: '64', group: 'Limits', doc: 'Deepest nesting of arrays and objects accepted in a JSON body (400 above).', reader: int(64, 16, 10_000) },
+  fhirTimeoutMs: {
+    env: 'FHIR_TIMEOUT_MS',
+    default: '5000',
+    group: 'Security',
+    doc: "Timeout of each request to an EHR's FHIR server (ms).",
+    reader: int(5000, 100, 60_000),
+  },
+  storePath: {
+    env: 'STORE_PATH',
+    default: 'data/icd10-cds.sqlite',
+    group: 'Store and cache',
+    doc: 'The SQLite file of the audit trail, feedback and result cache (created with its directory), or `:memory:`.',
+    reader: storePath,
+  },
+  resultCache: {
+    env: 'RESULT_CACHE',
+    default: 'on',
+    group: 'Store and cache',
+    doc: 'The result cache (offsets only, no note text).',
+    reader: oneOf<OnOff>(['on', 'off'], 'on', 'RESULT_CACHE must be "on" or "off"'),
+  },
+  resultCacheTtlHours: {
+    env: 'RESULT_CACHE_TTL_HOURS',
+    default: '24',
+    group: 'Store and cache',
+    doc: 'Age after which a cache entry is no longer used and is deleted (h).',
+    reader: int(24, 1, 24 * 365),
+  },
+  maxBodyBytes: {
+    env: 'MAX_BODY_BYTES',
+    default: '5242880',
+    group: 'Limits',
+    doc: 'Largest request body accepted (bytes; 413 above).',
+    reader: int(5 * 1024 * 1024, 1024),
+  },
+  maxNoteChars: {
+    env: 'MAX_NOTE_CHARS',
+    default: '200000',
+    group: 'Limits',
+    doc: 'Largest decoded note accepted (characters; 413 above; notes are never truncated).',
+    reader: int(200_000, 100),
+  },
+  maxJsonDepth: {
+    env: 'MAX_JSON_DEPTH',
+    default: '64',
+    group: 'Limits',
+    doc: 'Deepest nesting of arrays and objects accepted in a JSON body (400 above).',
+    reader: int(64, 16, 10_000),
+  },
 };
 
 /**
@@ -271,5 +372,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
 
 /** What the configuration doc says of one setting: its variable, default, accepted values and meaning. */
 export function settingRows(): { group: Setting<unknown>['group']; env: string; default?: string; accepts: string; doc: string }[] {
-  return Object.values(SETTINGS as Record<string, Setting<unknown>>).map((s) => ({ group: s.group, env: s.env, default: s.default, accepts: s.reader.accepts, doc: s.doc }));
+  return Object.values(SETTINGS as Record<string, Setting<unknown>>).map((s) => ({
+    group: s.group,
+    env: s.env,
+    default: s.default,
+    accepts: s.reader.accepts,
+    doc: s.doc,
+  }));
 }

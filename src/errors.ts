@@ -29,12 +29,7 @@ export class OperationOutcomeError extends Error {
 }
 
 /** One issue. `expression` is a FHIRPath (or JSON-pointer-like path at the CDS edge). */
-export function issue(
-  severity: IssueSeverity,
-  code: IssueCode,
-  text: string,
-  expression?: string,
-): OperationOutcomeIssue {
+export function issue(severity: IssueSeverity, code: IssueCode, text: string, expression?: string): OperationOutcomeIssue {
   return {
     severity,
     code,
@@ -67,11 +62,7 @@ export function invalidResource(issues: OperationOutcomeIssue[]) {
  * CDS Hooks best practice ("should not leak the details"); RFC 6750 §3 challenge header.
  */
 export function unauthorized() {
-  return new OperationOutcomeError(
-    401,
-    outcomeOf([issue('error', 'login', 'Authentication failed')]),
-    { 'WWW-Authenticate': 'Bearer' },
-  );
+  return new OperationOutcomeError(401, outcomeOf([issue('error', 'login', 'Authentication failed')]), { 'WWW-Authenticate': 'Bearer' });
 }
 
 /** 404: unknown route, service id or resource type. */

@@ -10,9 +10,7 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
-const REDACTED_KEYS = [
-  'authorization', 'access_token', 'fhirAuthorization', 'prefetch', 'text', 'note', 'data', 'body', 'token',
-];
+const REDACTED_KEYS = ['authorization', 'access_token', 'fhirAuthorization', 'prefetch', 'text', 'note', 'data', 'body', 'token'];
 
 /**
  * Creates the service logger.

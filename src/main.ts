@@ -50,7 +50,10 @@ async function main() {
     log.info({ signal, inFlight: drain.inFlight, drainMs: config.shutdownDrainMs }, 'shutting down');
     const result = await drainServer(server, drain, config.shutdownDrainMs);
     if (!result.finished) log.warn({ cut: result.cut, ms: result.ms }, 'drain deadline passed: requests cut');
-    await analyzer.dispose().then(() => store.close()).catch((error: Error) => log.error({ err: { message: error.message } }, 'close failed'));
+    await analyzer
+      .dispose()
+      .then(() => store.close())
+      .catch((error: Error) => log.error({ err: { message: error.message } }, 'close failed'));
     log.info({ ms: result.ms, finished: result.finished }, 'stopped');
     process.exit(result.finished ? 0 : 1);
   };

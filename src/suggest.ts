@@ -120,7 +120,13 @@ export async function suggestConditions(notes: readonly Note[], classifier: Clas
   }
   const diagnostic = (s: Suggestion) => s.evidence.some((e) => e.context?.status === 'present' && DIAGNOSTIC_SECTIONS.has(e.context.section?.kind ?? 'other'));
   const result = [...byCode.values()]
-    .map((s) => ({ ...s, status: overallStatus(s.code, s.evidence.flatMap((e) => (e.context ? [e.context.status] : []))) }))
+    .map((s) => ({
+      ...s,
+      status: overallStatus(
+        s.code,
+        s.evidence.flatMap((e) => (e.context ? [e.context.status] : [])),
+      ),
+    }))
     .filter((s) => !(s.status && suppress.has(s.status)))
     .sort((a, b) => Number(diagnostic(b)) - Number(diagnostic(a)) || b.score - a.score || a.code.localeCompare(b.code));
   if (options.timings) options.timings.evidence += performance.now() - started - classifyMs;

@@ -21,9 +21,7 @@ import { MAX_PASSAGES, type Suggestion, type SuggestTimings } from '../suggest';
 import type { Analysis, Analyzer } from './analyzer';
 import { decodeCacheValue, encodeCacheValue } from './cache-value';
 
-export type SuggestResult =
-  | { status: 'done'; suggestions: Suggestion[]; cached: boolean; timings: SuggestTimings & { cache: number } }
-  | { status: 'pending' };
+export type SuggestResult = { status: 'done'; suggestions: Suggestion[]; cached: boolean; timings: SuggestTimings & { cache: number } } | { status: 'pending' };
 
 export interface SuggestionService {
   readonly info: ModelInfo;
@@ -60,13 +58,16 @@ export function createSuggestionService(options: SuggestionServiceOptions): Sugg
   const ttlMs = options.cacheTtlHours * 3_600_000;
   const running = new Map<string, Promise<Analysis>>();
 
-  const keyOf = (notes: readonly Note[]) => sha256(JSON.stringify({
-    v: 1,
-    notes: notes.map((n) => sha256(n.text)),
-    model: { name, version, thresholds },
-    suppress,
-    maxPassages: MAX_PASSAGES,
-  }));
+  const keyOf = (notes: readonly Note[]) =>
+    sha256(
+      JSON.stringify({
+        v: 1,
+        notes: notes.map((n) => sha256(n.text)),
+        model: { name, version, thresholds },
+        suppress,
+        maxPassages: MAX_PASSAGES,
+      }),
+    );
 
   async function remember(key: string, analysis: Analysis, notes: readonly Note[]): Promise<void> {
     const value = encodeCacheValue(analysis.suggestions, notes);

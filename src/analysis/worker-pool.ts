@@ -60,56 +60,62 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
   /** Replacements of workers that died, while they load. */
   const restarts = new Set<Promise<unknown>>();
 
-  const spawn = (): Promise<{ slot: Slot; info: ModelInfo }> => new Promise((resolve, reject) => {
-    const init: WorkerInit = { modelDir: options.modelDir, intraOpThreads: options.intraOpThreads };
-    const worker = new Worker(script, { workerData: init });
-    const slot: Slot = { worker };
-    let ready = false;
-    worker.on('message', (message: FromWorker) => {
-      if (message.type === 'ready') {
-        ready = true;
-        resolve({ slot, info: message.info });
-        return;
-      }
-      if (message.type === 'init-failed') {
-        reject(new Error(message.message));
-        void worker.terminate();
-        return;
-      }
-      const job = slot.job;
-      if (!job || job.id !== message.id) return;
-      slot.job = undefined;
-      if (message.type === 'result') job.resolve({ suggestions: message.suggestions, timings: message.timings });
-      else job.reject(new Error(`analysis failed: ${message.message}`));
-      dispatch();
+  const spawn = (): Promise<{ slot: Slot; info: ModelInfo }> =>
+    new Promise((resolve, reject) => {
+      const init: WorkerInit = { modelDir: options.modelDir, intraOpThreads: options.intraOpThreads };
+      const worker = new Worker(script, { workerData: init });
+      const slot: Slot = { worker };
+      let ready = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          ready = true;
+          resolve({ slot, info: message.info });
+          return;
+        }
+        if (message.type === 'init-failed') {
+          reject(new Error(message.message));
+          void worker.terminate();
+          return;
+        }
+        const job = slot.job;
+        if (!job || job.id !== message.id) return;
+        slot.job = undefined;
+        if (message.type === 'result') job.resolve({ suggestions: message.suggestions, timings: message.timings });
+        else job.reject(new Error(`analysis failed: ${message.message}`));
+        dispatch();
+      });
+      const died = (error: Error) => {
+        if (!ready) {
+          reject(error);
+          return;
+        }
+        const index = slots.indexOf(slot);
+        if (index >= 0) slots.splice(index, 1);
+        slot.job?.reject(new AnalysisWorkerLostError(`analysis worker stopped: ${error.message}`));
+        slot.job = undefined;
+        if (!closing) {
+          const restart: Promise<unknown> = spawn()
+            .then(
+              async ({ slot: fresh }) => {
+                // Closed while the replacement loaded: it must not outlive the pool.
+                if (closing) return fresh.worker.terminate();
+                slots.push(fresh);
+                dispatch();
+              },
+              () => {
+                // Could not restart: queued jobs fail rather than wait forever.
+                if (slots.length === 0) for (const job of queue.splice(0)) job.reject(new AnalysisWorkerLostError('no analysis worker'));
+              },
+            )
+            .finally(() => restarts.delete(restart));
+          restarts.add(restart);
+        }
+      };
+      worker.on('error', died);
+      worker.on('exit', (code) => {
+        if (!closing || !ready) died(new Error(`exit code ${code}`));
+      });
     });
-    const died = (error: Error) => {
-      if (!ready) {
-        reject(error);
-        return;
-      }
-      const index = slots.indexOf(slot);
-      if (index >= 0) slots.splice(index, 1);
-      slot.job?.reject(new AnalysisWorkerLostError(`analysis worker stopped: ${error.message}`));
-      slot.job = undefined;
-      if (!closing) {
-        const restart: Promise<unknown> = spawn().then(async ({ slot: fresh }) => {
-          // Closed while the replacement loaded: it must not outlive the pool.
-          if (closing) return fresh.worker.terminate();
-          slots.push(fresh);
-          dispatch();
-        }, () => {
-          // Could not restart: queued jobs fail rather than wait forever.
-          if (slots.length === 0) for (const job of queue.splice(0)) job.reject(new AnalysisWorkerLostError('no analysis worker'));
-        }).finally(() => restarts.delete(restart));
-        restarts.add(restart);
-      }
-    };
-    worker.on('error', died);
-    worker.on('exit', (code) => {
-      if (!closing || !ready) died(new Error(`exit code ${code}`));
-    });
-  });
 
   function dispatch(): void {
     for (const slot of slots) {
@@ -148,12 +154,17 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
     async dispose() {
       closing = true;
       for (const job of queue.splice(0)) job.reject(new Error('the analyzer is closed'));
-      await Promise.all(slots.map((slot) => new Promise<void>((resolve) => {
-        slot.worker.once('exit', () => resolve());
-        slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
-        // A worker stuck in a long run is not waited for.
-        setTimeout(() => void slot.worker.terminate(), 5000).unref();
-      })));
+      await Promise.all(
+        slots.map(
+          (slot) =>
+            new Promise<void>((resolve) => {
+              slot.worker.once('exit', () => resolve());
+              slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+              // A worker stuck in a long run is not waited for.
+              setTimeout(() => void slot.worker.terminate(), 5000).unref();
+            }),
+        ),
+      );
       await Promise.all([...restarts]);
     },
   };

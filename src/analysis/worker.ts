@@ -23,9 +23,7 @@ export interface WorkerInit {
   intraOpThreads: number;
 }
 
-export type ToWorker =
-  | { type: 'analyze'; id: number; notes: Note[]; suppress?: AssertionStatus[] }
-  | { type: 'close' };
+export type ToWorker = { type: 'analyze'; id: number; notes: Note[]; suppress?: AssertionStatus[] } | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; info: Classifier['info'] }

@@ -17,10 +17,7 @@ import { staticTokenMatcher } from './static-tokens';
 import type { TrustedClient } from './trusted-clients';
 
 /** Who a request was accepted from, in `res.locals.auth` (for logs and the audit trail). */
-export type Caller =
-  | { scheme: 'jwt'; iss: string; jti: string; tenant?: string }
-  | { scheme: 'static-token'; position: number }
-  | { scheme: 'none' };
+export type Caller = { scheme: 'jwt'; iss: string; jti: string; tenant?: string } | { scheme: 'static-token'; position: number } | { scheme: 'none' };
 
 export interface Authenticators {
   /** CDS Hooks service and feedback calls: a trusted client's JWT whose aud is the invoked URL. */
@@ -64,29 +61,31 @@ export function createAuthenticators(deps: { config: Readonly<Config>; log: Logg
   const matchStaticToken = staticTokenMatcher(config.fhirTokens);
 
   /** Runs `accept`, and turns any failure into the one 401 (503 when the replay cache is full). */
-  const guard = (accept: (token: string, req: Request) => Promise<Caller>): RequestHandler => async (req, res, next) => {
-    const requestId = res.locals.requestId;
-    try {
-      const token = bearerTokenOf(req);
-      if (!token) throw new AuthFailure('no bearer token');
-      const caller = await accept(token, req);
-      res.locals.auth = caller;
-      log.info({ requestId, ...caller }, 'caller authenticated');
-    } catch (error) {
-      if (error instanceof ReplayCacheFull) {
-        log.warn({ requestId }, 'replay cache full: token refused');
-        throw unavailable('The service is busy; retry later');
+  const guard =
+    (accept: (token: string, req: Request) => Promise<Caller>): RequestHandler =>
+    async (req, res, next) => {
+      const requestId = res.locals.requestId;
+      try {
+        const token = bearerTokenOf(req);
+        if (!token) throw new AuthFailure('no bearer token');
+        const caller = await accept(token, req);
+        res.locals.auth = caller;
+        log.info({ requestId, ...caller }, 'caller authenticated');
+      } catch (error) {
+        if (error instanceof ReplayCacheFull) {
+          log.warn({ requestId }, 'replay cache full: token refused');
+          throw unavailable('The service is busy; retry later');
+        }
+        if (!(error instanceof AuthFailure)) throw error;
+        log.warn({ requestId, reason: error.reason, ...(error.iss ? { iss: error.iss } : {}) }, 'authentication failed');
+        throw unauthorized();
       }
-      if (!(error instanceof AuthFailure)) throw error;
-      log.warn({ requestId, reason: error.reason, ...(error.iss ? { iss: error.iss } : {}) }, 'authentication failed');
-      throw unauthorized();
-    }
-    next();
-  };
+      next();
+    };
 
   const jwtCaller = async (token: string, req: Request): Promise<Caller> => ({
     scheme: 'jwt',
-    ...await verifyJwt(token, invokedUrlOf(req, config.publicBaseUrl)),
+    ...(await verifyJwt(token, invokedUrlOf(req, config.publicBaseUrl))),
   });
 
   return {

@@ -33,7 +33,10 @@ export class AuthFailure extends Error {
    * @param reason - short, token-free explanation for the log
    * @param iss - the claimed issuer, when the token had one (truncated; may be untrusted)
    */
-  constructor(readonly reason: string, readonly iss?: string) {
+  constructor(
+    readonly reason: string,
+    readonly iss?: string,
+  ) {
     super(reason);
     this.name = 'AuthFailure';
   }
@@ -107,17 +110,27 @@ function keyResolverOf(client: TrustedClient, timeoutMs: number): JWTVerifyGetKe
 function reasonOf(error: unknown): string {
   const { code, claim, reason, message } = error as { code?: string; claim?: string; reason?: string; message?: string };
   switch (code) {
-    case 'ERR_JWT_EXPIRED': return claim === 'iat' ? 'token too old (iat)' : 'token expired (exp)';
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED': return `claim ${claim} ${reason === 'missing' ? 'missing' : 'invalid'}`;
-    case 'ERR_JOSE_ALG_NOT_ALLOWED': return 'algorithm not allowed';
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED': return 'signature does not verify';
-    case 'ERR_JWKS_NO_MATCHING_KEY': return 'no key of this issuer has this kid';
-    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS': return 'several keys match this kid';
-    case 'ERR_JWKS_TIMEOUT': return 'JWK Set fetch timed out';
-    case 'ERR_JWKS_INVALID': return 'JWK Set is invalid';
+    case 'ERR_JWT_EXPIRED':
+      return claim === 'iat' ? 'token too old (iat)' : 'token expired (exp)';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return `claim ${claim} ${reason === 'missing' ? 'missing' : 'invalid'}`;
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'algorithm not allowed';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'signature does not verify';
+    case 'ERR_JWKS_NO_MATCHING_KEY':
+      return 'no key of this issuer has this kid';
+    case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
+      return 'several keys match this kid';
+    case 'ERR_JWKS_TIMEOUT':
+      return 'JWK Set fetch timed out';
+    case 'ERR_JWKS_INVALID':
+      return 'JWK Set is invalid';
     case 'ERR_JWS_INVALID':
-    case 'ERR_JWT_INVALID': return 'malformed token';
-    default: return `verification failed: ${clip(message) ?? 'unknown error'}`;
+    case 'ERR_JWT_INVALID':
+      return 'malformed token';
+    default:
+      return `verification failed: ${clip(message) ?? 'unknown error'}`;
   }
 }
 

@@ -28,10 +28,27 @@ export interface FhirServerPolicy {
 // multicast and reserved ranges (IANA special-purpose registries, RFC 6890).
 const NOT_PUBLIC = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NOT_PUBLIC.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  NOT_PUBLIC.addSubnet(net, prefix, 'ipv6');
 
 /** Whether an IP address is one a public FHIR server could have. */
 export function isPublicAddress(address: string): boolean {
@@ -59,7 +76,7 @@ export function fhirServerPolicy(options: {
       const base = fhirBaseOf(fhirServer);
       if (!base) return { allowed: false, reason: 'fhirServer is not an http(s) base URL' };
       if (caller.scheme === 'jwt') {
-        return allowed.get(caller.iss)?.has(base) ? { allowed: true } : { allowed: false, reason: 'fhirServer is not among the client\'s fhirServers' };
+        return allowed.get(caller.iss)?.has(base) ? { allowed: true } : { allowed: false, reason: "fhirServer is not among the client's fhirServers" };
       }
       if (options.auth === 'on') return { allowed: false, reason: 'no trusted client to allow this fhirServer' };
       if (options.allowPrivate) return { allowed: true };

@@ -49,8 +49,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const MIN_RSA_MODULUS_CHARS = 342;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Problems of one key; an empty list when the key can verify ES384 or RS384 signatures.
@@ -140,12 +139,13 @@ export function parseTrustedClients(json: unknown, name = 'CDS_CLIENTS'): { clie
     const servers: string[] = [];
     if (fhirServers !== undefined) {
       if (!Array.isArray(fhirServers)) problems.push(`${at}.fhirServers must be an array of FHIR server base URLs`);
-      else fhirServers.forEach((url, k) => {
-        const problem = secureUrlProblemOf(url, `${at}.fhirServers[${k}]`);
-        const base = typeof url === 'string' ? fhirBaseOf(url) : undefined;
-        if (problem || !base) problems.push(problem ?? `${at}.fhirServers[${k}] must be an http(s) base URL without credentials`);
-        else servers.push(base);
-      });
+      else
+        fhirServers.forEach((url, k) => {
+          const problem = secureUrlProblemOf(url, `${at}.fhirServers[${k}]`);
+          const base = typeof url === 'string' ? fhirBaseOf(url) : undefined;
+          if (problem || !base) problems.push(problem ?? `${at}.fhirServers[${k}] must be an http(s) base URL without credentials`);
+          else servers.push(base);
+        });
     }
     clients.push({
       iss: iss as string,

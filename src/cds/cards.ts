@@ -39,14 +39,18 @@ export interface CardContext {
  */
 export function summaryOf(suggestion: DeltaSuggestion): string {
   const refined = suggestion.refines?.[0];
-  const head = refined
-    ? `Refine recorded ${refined.code} → ICD-10-CM ${suggestion.code}: `
-    : `Suggested ICD-10-CM ${suggestion.code}: `;
+  const head = refined ? `Refine recorded ${refined.code} → ICD-10-CM ${suggestion.code}: ` : `Suggested ICD-10-CM ${suggestion.code}: `;
   const status = suggestion.status && suggestion.status !== 'present' ? `, ${suggestion.status}` : '';
   const tail = ` (${percent(suggestion.score)} confidence${status})`;
   const room = MAX_SUMMARY - Array.from(head + tail).length;
   const display = Array.from(suggestion.display);
-  const shown = display.length <= room ? suggestion.display : `${display.slice(0, room - 1).join('').trimEnd()}…`;
+  const shown =
+    display.length <= room
+      ? suggestion.display
+      : `${display
+          .slice(0, room - 1)
+          .join('')
+          .trimEnd()}…`;
   return `${head}${shown}${tail}`;
 }
 
@@ -125,15 +129,19 @@ export function toCards(suggestions: readonly DeltaSuggestion[], ctx: CardContex
         topic: { system: CDS_TOPIC_SYSTEM, code: topic.code!, display: topic.display! },
       },
       selectionBehavior: 'at-most-one',
-      suggestions: [{
-        label: `Add ${suggestion.code} as a provisional encounter diagnosis${suggestion.refines ? ` (refines recorded ${suggestion.refines[0].code})` : ''}`,
-        uuid: suggestionId,
-        actions: [{
-          type: 'create',
-          description: `Create a provisional encounter diagnosis ${suggestion.code} (${suggestion.display}) for this encounter${suggestion.refines ? `; the recorded ${suggestion.refines.map((r) => r.code).join(', ')} is not changed` : ''}`,
-          resource: condition,
-        }],
-      }],
+      suggestions: [
+        {
+          label: `Add ${suggestion.code} as a provisional encounter diagnosis${suggestion.refines ? ` (refines recorded ${suggestion.refines[0].code})` : ''}`,
+          uuid: suggestionId,
+          actions: [
+            {
+              type: 'create',
+              description: `Create a provisional encounter diagnosis ${suggestion.code} (${suggestion.display}) for this encounter${suggestion.refines ? `; the recorded ${suggestion.refines.map((r) => r.code).join(', ')} is not changed` : ''}`,
+              resource: condition,
+            },
+          ],
+        },
+      ],
       overrideReasons,
     };
   });

@@ -24,8 +24,7 @@ export function isOperationOutcome(value: unknown): boolean {
   if (!v || typeof v !== 'object') return false;
   if (v.resourceType === 'OperationOutcome') return true;
   // A Bundle whose only content is an OperationOutcome reports a failed prefetch too.
-  return v.resourceType === 'Bundle' && Array.isArray(v.entry) && v.entry.length > 0 &&
-    v.entry.every((e) => e?.resource?.resourceType === 'OperationOutcome');
+  return v.resourceType === 'Bundle' && Array.isArray(v.entry) && v.entry.length > 0 && v.entry.every((e) => e?.resource?.resourceType === 'OperationOutcome');
 }
 
 /**
@@ -36,11 +35,7 @@ export function isOperationOutcome(value: unknown): boolean {
  * @returns the resources found (not yet filtered)
  * @throws OperationOutcomeError 412 when neither source can supply them
  */
-export async function fetchSummaries(
-  prefetch: Record<string, unknown> | undefined,
-  client: FhirClient | undefined,
-  query: string,
-): Promise<Resource[]> {
+export async function fetchSummaries(prefetch: Record<string, unknown> | undefined, client: FhirClient | undefined, query: string): Promise<Resource[]> {
   const hasKey = !!prefetch && Object.prototype.hasOwnProperty.call(prefetch, SUMMARIES_KEY);
   const value = hasKey ? prefetch![SUMMARIES_KEY] : undefined;
   // §Prefetch: null means the client has no data for this key: nothing to suggest.
@@ -73,12 +68,7 @@ export async function fetchSummaries(
  * @param encounterId - context.encounterId
  * @param loincCodes - LOINC codes of discharge summaries
  */
-export function summariesFor(
-  resources: readonly Resource[],
-  patientId: string,
-  encounterId: string,
-  loincCodes: readonly string[],
-): DocumentReference[] {
+export function summariesFor(resources: readonly Resource[], patientId: string, encounterId: string, loincCodes: readonly string[]): DocumentReference[] {
   return resources.filter((r): r is DocumentReference => {
     if (r.resourceType !== 'DocumentReference' || !isReadable(r)) return false;
     const isSummary = r.type?.coding?.some((c) => c.system === LOINC_SYSTEM && loincCodes.includes(c.code ?? ''));
@@ -92,12 +82,20 @@ export function summariesFor(
 
 type Check = (value: unknown) => boolean;
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const optional = (check: Check): Check => (v) => v === undefined || check(v);
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined || check(v);
 const isString: Check = (v) => typeof v === 'string';
 /** An object whose listed elements pass their checks (other elements are not looked at). */
-const shaped = (elements: Record<string, Check>): Check => (v) =>
-  isObject(v) && Object.entries(elements).every(([name, check]) => check(v[name]));
-const arrayOf = (check: Check): Check => (v) => Array.isArray(v) && v.every(check);
+const shaped =
+  (elements: Record<string, Check>): Check =>
+  (v) =>
+    isObject(v) && Object.entries(elements).every(([name, check]) => check(v[name]));
+const arrayOf =
+  (check: Check): Check =>
+  (v) =>
+    Array.isArray(v) && v.every(check);
 
 const reference = shaped({ reference: optional(isString) });
 const identifier = shaped({ system: optional(isString), value: optional(isString) });
@@ -107,7 +105,12 @@ const readableDocument = shaped({
   status: optional(isString),
   docStatus: optional(isString),
   date: optional(isString),
-  type: optional(shaped({ text: optional(isString), coding: optional(arrayOf(shaped({ system: optional(isString), code: optional(isString), display: optional(isString) }))) })),
+  type: optional(
+    shaped({
+      text: optional(isString),
+      coding: optional(arrayOf(shaped({ system: optional(isString), code: optional(isString), display: optional(isString) }))),
+    }),
+  ),
   subject: optional(shaped({ reference: optional(isString), identifier: optional(identifier) })),
   context: optional(shaped({ encounter: optional(arrayOf(reference)) })),
   relatesTo: optional(arrayOf(shaped({ code: optional(isString), target: optional(reference) }))),

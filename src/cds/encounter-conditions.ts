@@ -42,8 +42,7 @@ export async function recordedConditions(
   patientId: string,
   encounterId: string,
 ): Promise<RecordedConditions> {
-  const keep = (resources: readonly Resource[]): RecordedConditions =>
-    ({ conditions: conditionsFor(resources, patientId, encounterId), known: true });
+  const keep = (resources: readonly Resource[]): RecordedConditions => ({ conditions: conditionsFor(resources, patientId, encounterId), known: true });
   const hasKey = !!prefetch && Object.prototype.hasOwnProperty.call(prefetch, CONDITIONS_KEY);
   const value = hasKey ? prefetch![CONDITIONS_KEY] : undefined;
   // §Prefetch: null means the client has no data for this key: nothing is recorded.
@@ -86,8 +85,8 @@ export async function recordedConditions(
  * @param encounterId - context.encounterId
  */
 export function conditionsFor(resources: readonly Resource[], patientId: string, encounterId: string): Condition[] {
-  return resources.filter((r): r is Condition =>
-    r?.resourceType === 'Condition' &&
-    typedIdOf(r.subject) === `Patient/${patientId}` &&
-    typedIdOf(r.encounter) === `Encounter/${encounterId}`);
+  return resources.filter(
+    (r): r is Condition =>
+      r?.resourceType === 'Condition' && typedIdOf(r.subject) === `Patient/${patientId}` && typedIdOf(r.encounter) === `Encounter/${encounterId}`,
+  );
 }

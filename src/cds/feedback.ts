@@ -58,9 +58,14 @@ function recordsOf(entries: readonly Feedback[], ctx: FeedbackContext): { record
     if (sent && !reason) {
       // The reason must be one the card offered (CDS Hooks 2.0 §Feedback: "the Coding of the
       // reason the user selected from the card's overrideReasons").
-      issues.push(issue('error', 'code-invalid',
-        `The override reason is not one this service offers (system ${ctx.overrideReasons[0]?.system}, codes ${ctx.overrideReasons.map((r) => r.code).join(', ')})`,
-        `feedback[${i}].overrideReason.reason`));
+      issues.push(
+        issue(
+          'error',
+          'code-invalid',
+          `The override reason is not one this service offers (system ${ctx.overrideReasons[0]?.system}, codes ${ctx.overrideReasons.map((r) => r.code).join(', ')})`,
+          `feedback[${i}].overrideReason.reason`,
+        ),
+      );
     }
     const outcomeAt = instantOf(entry.outcomeTimestamp);
     if (!outcomeAt) issues.push(issue('error', 'value', 'outcomeTimestamp is not a valid date-time', `feedback[${i}].outcomeTimestamp`));

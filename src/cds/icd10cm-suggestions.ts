@@ -36,7 +36,7 @@ export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinitio
       [CONDITIONS_KEY]: conditionsQuery('{{context.patientId}}', '{{context.encounterId}}'),
     },
     usageRequirements:
-      'Needs the discharge summary (DocumentReference with inline text, or a Binary readable with the hook\'s FHIR token), by prefetch or by read access to DocumentReference and Binary on fhirServer. The encounter\'s Conditions (prefetch, or read access to Condition) let it leave out codes already recorded and show more specific codes as refinements; without them it still answers.',
+      "Needs the discharge summary (DocumentReference with inline text, or a Binary readable with the hook's FHIR token), by prefetch or by read access to DocumentReference and Binary on fhirServer. The encounter's Conditions (prefetch, or read access to Condition) let it leave out codes already recorded and show more specific codes as refinements; without them it still answers.",
   };
 }
 
@@ -59,7 +59,12 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
   const profiles = loadProfiles();
 
   /** A client for the request's fhirServer, when it names one and the caller may send us there. */
-  async function clientFor(fhirServer: string | undefined, accessToken: string | undefined, call: CallContext, hookInstance: string): Promise<FhirClient | undefined> {
+  async function clientFor(
+    fhirServer: string | undefined,
+    accessToken: string | undefined,
+    call: CallContext,
+    hookInstance: string,
+  ): Promise<FhirClient | undefined> {
     if (!fhirServer) return undefined;
     const verdict = await fhirServers.check(call.caller, fhirServer);
     if (!verdict.allowed) {
@@ -79,8 +84,11 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
     const { patientId, encounterId } = request.context;
     const client = await clientFor(request.fhirServer, request.fhirAuthorization?.access_token, call, request.hookInstance);
     // Read alongside the summaries (latency budget, §Calling a CDS Service); never rejects.
-    const recordedPending: Promise<RecordedConditions> = recordedConditions(request.prefetch, client, patientId, encounterId)
-      .catch(() => ({ conditions: [], known: false, reason: 'unreadable prefetch' }));
+    const recordedPending: Promise<RecordedConditions> = recordedConditions(request.prefetch, client, patientId, encounterId).catch(() => ({
+      conditions: [],
+      known: false,
+      reason: 'unreadable prefetch',
+    }));
     const query = summariesQuery(encodeURIComponent(patientId), config.dischargeSummaryLoinc);
     const found = await fetchSummaries(request.prefetch, client, query);
     const summaries = summariesFor(found, patientId, encounterId, config.dischargeSummaryLoinc);
@@ -91,20 +99,30 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
     for (const index of choice.use) {
       const doc: DocumentReference = summaries[index];
       try {
-        notes.push(await timing.time('decode', () => noteOf(doc, {
-          maxBytes: config.maxBodyBytes,
-          maxNoteChars: config.maxNoteChars,
-          fetchAttachment: client ? (url) => client.attachment(url) : undefined,
-        })));
+        notes.push(
+          await timing.time('decode', () =>
+            noteOf(doc, {
+              maxBytes: config.maxBodyBytes,
+              maxNoteChars: config.maxNoteChars,
+              fetchAttachment: client ? (url) => client.attachment(url) : undefined,
+            }),
+          ),
+        );
       } catch (error) {
         if (error instanceof FhirAccessError) unobtainable++;
         else if (!(error instanceof OperationOutcomeError)) throw error;
         // A document we cannot read (e.g. PDF only) yields no cards; the reason is logged,
         // without content.
-        log.warn({ requestId, hookInstance: request.hookInstance, reason: error instanceof FhirAccessError ? error.reason : (error as OperationOutcomeError).message }, 'document skipped');
+        log.warn(
+          { requestId, hookInstance: request.hookInstance, reason: error instanceof FhirAccessError ? error.reason : (error as OperationOutcomeError).message },
+          'document skipped',
+        );
       }
     }
-    log.info({ requestId, hookInstance: request.hookInstance, found: found.length, summaries: summaries.length, notes: notes.length }, 'encounter-discharge documents');
+    log.info(
+      { requestId, hookInstance: request.hookInstance, found: found.length, summaries: summaries.length, notes: notes.length },
+      'encounter-discharge documents',
+    );
     if (notes.length === 0 && unobtainable > 0) throw preconditionFailed('The discharge summary could not be read from the FHIR server');
     // Awaited by codeEncounter after the analysis, so the read and the analysis overlap.
     let recordedKnown = false;
@@ -113,40 +131,44 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
       return { codes: recordedCodesOf(r.conditions), known: r.known, reason: r.reason };
     });
 
-    return codeEncounter(services, {
-      notes,
-      recorded,
-      deadline,
-      call: {
-        requestId,
-        edge: 'cds-hooks',
-        service: definition.id,
-        callId: request.hookInstance,
-        user: request.context.userId,
-        patient: `Patient/${patientId}`,
-        encounter: `Encounter/${encounterId}`,
-      },
-    }, (coding) => {
-      if (coding.status === 'no-document') return { output: { cards: [] }, shown: [] };
-      if (coding.status === 'pending') {
-        // Over budget: one information card now; the analysis goes on into the result cache.
-        return { output: { cards: [pendingCard({ model, topics: profiles.cdsTopics, newId: services.newId })] }, shown: [] };
-      }
-      timing.addAnalysis(coding.timings);
-      const serializeStarted = performance.now();
-      const cards = toCards(coding.suggestions, {
-        patientId,
-        encounterId,
-        model,
+    return codeEncounter(
+      services,
+      {
         notes,
-        newId: services.newId,
-        overrideReasons: profiles.overrideReasons,
-        topics: profiles.cdsTopics,
-        recordedUnknown: !recordedKnown,
-      });
-      timing.add('serialize', performance.now() - serializeStarted);
-      // toCards makes one card per suggestion, in order.
-      return { output: { cards }, shown: cards.map((card) => ({ cardUuid: card.uuid, suggestionId: card.suggestions![0].uuid })) };
-    });
+        recorded,
+        deadline,
+        call: {
+          requestId,
+          edge: 'cds-hooks',
+          service: definition.id,
+          callId: request.hookInstance,
+          user: request.context.userId,
+          patient: `Patient/${patientId}`,
+          encounter: `Encounter/${encounterId}`,
+        },
+      },
+      (coding) => {
+        if (coding.status === 'no-document') return { output: { cards: [] }, shown: [] };
+        if (coding.status === 'pending') {
+          // Over budget: one information card now; the analysis goes on into the result cache.
+          return { output: { cards: [pendingCard({ model, topics: profiles.cdsTopics, newId: services.newId })] }, shown: [] };
+        }
+        timing.addAnalysis(coding.timings);
+        const serializeStarted = performance.now();
+        const cards = toCards(coding.suggestions, {
+          patientId,
+          encounterId,
+          model,
+          notes,
+          newId: services.newId,
+          overrideReasons: profiles.overrideReasons,
+          topics: profiles.cdsTopics,
+          recordedUnknown: !recordedKnown,
+        });
+        timing.add('serialize', performance.now() - serializeStarted);
+        // toCards makes one card per suggestion, in order.
+        return { output: { cards }, shown: cards.map((card) => ({ cardUuid: card.uuid, suggestionId: card.suggestions![0].uuid })) };
+      },
+    );
   };
 }

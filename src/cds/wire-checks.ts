@@ -154,9 +154,7 @@ function checkCards(body: unknown): string[] {
     if (Array.isArray(card.links)) {
       card.links.forEach((link, l) => {
         if (isObject(link) && link.appContext !== undefined && link.type !== 'smart') {
-          messages.push(
-            `${at}/links/${l}/appContext is only valid on links of type "smart" (type is ${JSON.stringify(link.type)}) (CDS Hooks 2.0 §Link)`,
-          );
+          messages.push(`${at}/links/${l}/appContext is only valid on links of type "smart" (type is ${JSON.stringify(link.type)}) (CDS Hooks 2.0 §Link)`);
         }
       });
     }

@@ -99,21 +99,25 @@ export async function codeEncounter<T>(deps: CodingDeps, input: EncounterInput, 
   const coding = await codingOf(deps, input);
   const presentation = present(coding);
   const shown = coding.status === 'coded' ? coding.suggestions : [];
-  await writeAudit(deps.store, {
-    requestId: call.requestId,
-    edge: call.edge,
-    service: call.service,
-    callId: presentation.callId ?? call.callId ?? call.requestId,
-    user: call.user,
-    patient: call.patient,
-    encounter: call.encounter,
-    model: { name: deps.model.name, version: deps.model.version },
-    outcome: coding.status === 'no-document' ? 'no-document' : shown.length > 0 ? 'suggestions' : 'no-suggestion',
-    ...(coding.status === 'pending' ? { analysis: 'pending' as const } : coding.status === 'coded' && coding.cached ? { analysis: 'cached' as const } : {}),
-    recordedAt: deps.now().toISOString(),
-    documents: auditDocumentsOf(notes),
-    suggestions: shown.map((suggestion, i) => auditSuggestionOf(suggestion, notes, presentation.shown[i])),
-  }, deps.log);
+  await writeAudit(
+    deps.store,
+    {
+      requestId: call.requestId,
+      edge: call.edge,
+      service: call.service,
+      callId: presentation.callId ?? call.callId ?? call.requestId,
+      user: call.user,
+      patient: call.patient,
+      encounter: call.encounter,
+      model: { name: deps.model.name, version: deps.model.version },
+      outcome: coding.status === 'no-document' ? 'no-document' : shown.length > 0 ? 'suggestions' : 'no-suggestion',
+      ...(coding.status === 'pending' ? { analysis: 'pending' as const } : coding.status === 'coded' && coding.cached ? { analysis: 'cached' as const } : {}),
+      recordedAt: deps.now().toISOString(),
+      documents: auditDocumentsOf(notes),
+      suggestions: shown.map((suggestion, i) => auditSuggestionOf(suggestion, notes, presentation.shown[i])),
+    },
+    deps.log,
+  );
   return presentation.output;
 }
 
@@ -133,20 +137,23 @@ async function codingOf(deps: CodingDeps, input: EncounterInput): Promise<Encoun
   // Delta coding: codes already recorded are left out, finer ones refine them.
   const recorded = await input.recorded;
   const delta = applyRecordedCodes(result.suggestions, recorded.codes);
-  deps.log.info({
-    requestId: call.requestId,
-    ...(call.callId ? { callId: call.callId } : {}),
-    edge: call.edge,
-    documents: notes.length,
-    characters: notes.reduce((n, note) => n + note.text.length, 0),
-    suggestions: delta.suggestions.length,
-    recordedCodes: recorded.codes.length,
-    recordedKnown: recorded.known,
-    ...(recorded.reason ? { recordedReason: recorded.reason } : {}),
-    dropped: delta.dropped.length,
-    refinements: delta.suggestions.filter((s) => s.refines).length,
-    cached: result.cached,
-    ms: performance.now() - started,
-  }, 'encounter coded');
+  deps.log.info(
+    {
+      requestId: call.requestId,
+      ...(call.callId ? { callId: call.callId } : {}),
+      edge: call.edge,
+      documents: notes.length,
+      characters: notes.reduce((n, note) => n + note.text.length, 0),
+      suggestions: delta.suggestions.length,
+      recordedCodes: recorded.codes.length,
+      recordedKnown: recorded.known,
+      ...(recorded.reason ? { recordedReason: recorded.reason } : {}),
+      dropped: delta.dropped.length,
+      refinements: delta.suggestions.filter((s) => s.refines).length,
+      cached: result.cached,
+      ms: performance.now() - started,
+    },
+    'encounter coded',
+  );
   return { status: 'coded', suggestions: delta.suggestions, dropped: delta.dropped, cached: result.cached, timings: result.timings };
 }

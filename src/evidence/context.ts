@@ -45,8 +45,9 @@ function wordAround(text: string, start: number, end: number): Span {
 
 /** First five letters of each word of five or more letters in a code's title ("unspecified" and the like left out). */
 function titleStems(display: string): Set<string> {
-  return new Set([...display.toLowerCase().matchAll(/\p{L}{5,}/gu)].map((m) => m[0].slice(0, 5))
-    .filter((w) => !['unspe', 'other', 'witho', 'organ', 'speci'].includes(w)));
+  return new Set(
+    [...display.toLowerCase().matchAll(/\p{L}{5,}/gu)].map((m) => m[0].slice(0, 5)).filter((w) => !['unspe', 'other', 'witho', 'organ', 'speci'].includes(w)),
+  );
 }
 
 /**
@@ -60,13 +61,7 @@ function titleStems(display: string): Set<string> {
  * and the status of "a history of hypertension" is about "hypertension", not "woman".
  * @returns UTF-16 offsets into the note, or undefined when no mention can be located
  */
-export function mentionIn(
-  text: string,
-  passage: Span,
-  labelIndex: number,
-  display: string,
-  classification: Classification,
-): Span | undefined {
+export function mentionIn(text: string, passage: Span, labelIndex: number, display: string, classification: Classification): Span | undefined {
   const stems = titleStems(display);
   const names = (word: Span) => {
     const w = text.slice(word.start, word.end).toLowerCase();
@@ -141,8 +136,10 @@ export const DIAGNOSTIC_SECTIONS: ReadonlySet<SectionKind> = new Set(['diagnoses
  */
 export function describeContext(context: PassageContext | undefined): string {
   if (!context) return 'status not determined';
-  const status = context.trigger ? `${context.status} ("${context.trigger}")` : context.bySection && context.status !== 'present'
-    ? `${context.status} (by its section)`
-    : context.status;
+  const status = context.trigger
+    ? `${context.status} ("${context.trigger}")`
+    : context.bySection && context.status !== 'present'
+      ? `${context.status} (by its section)`
+      : context.status;
   return context.section ? `${status}, section "${context.section.heading}"` : status;
 }

@@ -124,7 +124,11 @@ export async function passageDrops(
 
   /** Drops per label, one array per set of passages deleted together. */
   const dropsWithout = async (sets: readonly number[][]): Promise<Float32Array[]> => {
-    const after = await classifier.windowLogitsWithout(text, classification, sets.map((set) => set.map((p) => tokens.get(p)!)));
+    const after = await classifier.windowLogitsWithout(
+      text,
+      classification,
+      sets.map((set) => set.map((p) => tokens.get(p)!)),
+    );
     return after.map((afterLogits) => {
       const drops = new Float32Array(L);
       windows.forEach((_, w) => {
@@ -149,7 +153,10 @@ export async function passageDrops(
   const groups = chunks(candidates, Math.max(1, Math.floor(budget / 2)));
   const groupDrops = await dropsWithout(groups);
   const byLabel = predictions.map(({ index: l }) =>
-    groups.map((_, g) => g).filter((g) => groupDrops[g][l] > MIN_DROP).sort((a, b) => groupDrops[b][l] - groupDrops[a][l]),
+    groups
+      .map((_, g) => g)
+      .filter((g) => groupDrops[g][l] > MIN_DROP)
+      .sort((a, b) => groupDrops[b][l] - groupDrops[a][l]),
   );
   const refined: number[] = [];
   let left = budget - groups.length;
@@ -180,7 +187,5 @@ function tokenRangesOf(classification: Classification, passages: readonly Span[]
 
 /** `items` cut into `count` runs of consecutive items, of sizes differing by at most one. */
 function chunks<T>(items: readonly T[], count: number): T[][] {
-  return Array.from({ length: count }, (_, i) =>
-    items.slice(Math.floor((i * items.length) / count), Math.floor(((i + 1) * items.length) / count)),
-  );
+  return Array.from({ length: count }, (_, i) => items.slice(Math.floor((i * items.length) / count), Math.floor(((i + 1) * items.length) / count)));
 }

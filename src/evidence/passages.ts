@@ -17,7 +17,29 @@ const CANDIDATE_END = /[.!?;](?=\s)/gu;
 const NEXT_STARTS_SENTENCE = /^\s+[\p{Lu}\p{N}\-•*]/u;
 // Words after which a period rarely ends a sentence in clinical notes.
 const ABBREVIATIONS = new Set([
-  'dr', 'mr', 'mrs', 'ms', 'prof', 'st', 'vs', 'no', 'approx', 'e.g', 'i.e', 'etc', 'fig', 'hx', 'pt', 'pts', 'q', 'b.i.d', 't.i.d', 'q.i.d', 'q.d', 'p.o', 'i.v',
+  'dr',
+  'mr',
+  'mrs',
+  'ms',
+  'prof',
+  'st',
+  'vs',
+  'no',
+  'approx',
+  'e.g',
+  'i.e',
+  'etc',
+  'fig',
+  'hx',
+  'pt',
+  'pts',
+  'q',
+  'b.i.d',
+  't.i.d',
+  'q.i.d',
+  'q.d',
+  'p.o',
+  'i.v',
 ]);
 const ENUMERATOR = /^\s*(\d{1,3}|[a-zA-Z])$/;
 
@@ -69,4 +91,3 @@ export function passageAt(passages: readonly Span[], at: number): number {
   }
   return -1;
 }
-

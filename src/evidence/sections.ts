@@ -44,45 +44,155 @@ export interface Section {
 /** Heading phrases, lower case, single-spaced. Abbreviations too: they are only read at a line start and before a colon or a line end. */
 const HEADINGS: Readonly<Record<SectionKind, readonly string[]>> = {
   diagnoses: [
-    'discharge diagnosis', 'discharge diagnoses', 'final diagnosis', 'final diagnoses', 'diagnosis', 'diagnoses',
-    'principal diagnosis', 'primary diagnosis', 'primary diagnoses', 'secondary diagnosis', 'secondary diagnoses',
-    'other diagnoses', 'postoperative diagnosis', 'problem list', 'active problems', 'active problem list',
+    'discharge diagnosis',
+    'discharge diagnoses',
+    'final diagnosis',
+    'final diagnoses',
+    'diagnosis',
+    'diagnoses',
+    'principal diagnosis',
+    'primary diagnosis',
+    'primary diagnoses',
+    'secondary diagnosis',
+    'secondary diagnoses',
+    'other diagnoses',
+    'postoperative diagnosis',
+    'problem list',
+    'active problems',
+    'active problem list',
   ],
   'admission-diagnoses': [
-    'admitting diagnosis', 'admitting diagnoses', 'admission diagnosis', 'admission diagnoses', 'preoperative diagnosis', 'working diagnosis',
+    'admitting diagnosis',
+    'admitting diagnoses',
+    'admission diagnosis',
+    'admission diagnoses',
+    'preoperative diagnosis',
+    'working diagnosis',
   ],
-  'chief-complaint': ['chief complaint', 'cc', 'reason for admission', 'reason for visit', 'reason for hospitalization', 'presenting complaint', 'presenting problem'],
-  'history-present-illness': ['history of present illness', 'history of the present illness', 'history of presenting illness', 'present illness', 'hpi', 'interval history'],
+  'chief-complaint': [
+    'chief complaint',
+    'cc',
+    'reason for admission',
+    'reason for visit',
+    'reason for hospitalization',
+    'presenting complaint',
+    'presenting problem',
+  ],
+  'history-present-illness': [
+    'history of present illness',
+    'history of the present illness',
+    'history of presenting illness',
+    'present illness',
+    'hpi',
+    'interval history',
+  ],
   'past-history': [
-    'past medical history', 'pmh', 'pmhx', 'past history', 'medical history', 'past surgical history', 'psh', 'surgical history',
-    'past medical and surgical history', 'past medical/surgical history', 'pmh/psh',
+    'past medical history',
+    'pmh',
+    'pmhx',
+    'past history',
+    'medical history',
+    'past surgical history',
+    'psh',
+    'surgical history',
+    'past medical and surgical history',
+    'past medical/surgical history',
+    'pmh/psh',
   ],
   'family-history': ['family history', 'fh', 'fhx', 'family hx', 'family medical history'],
   'social-history': ['social history', 'sh', 'shx', 'social hx'],
   medications: [
-    'medications', 'medication', 'meds', 'discharge medications', 'discharge meds', 'home medications', 'home meds',
-    'current medications', 'admission medications', 'outpatient medications', 'medication reconciliation',
+    'medications',
+    'medication',
+    'meds',
+    'discharge medications',
+    'discharge meds',
+    'home medications',
+    'home meds',
+    'current medications',
+    'admission medications',
+    'outpatient medications',
+    'medication reconciliation',
   ],
   allergies: ['allergies', 'allergy', 'drug allergies', 'allergies/adverse reactions', 'adverse reactions', 'allergies and adverse reactions'],
   'review-of-systems': ['review of systems', 'ros', 'systems review'],
   examination: ['physical examination', 'physical exam', 'examination', 'exam', 'pe', 'discharge exam', 'vital signs', 'vitals'],
   'hospital-course': ['hospital course', 'brief hospital course', 'clinical course', 'course in hospital', 'summary of hospital course', 'ed course', 'course'],
   'assessment-plan': [
-    'assessment and plan', 'assessment/plan', 'assessment & plan', 'a/p', 'a&p', 'assessment', 'plan', 'impression',
-    'impression and plan', 'impression/plan', 'clinical impression', 'recommendations',
+    'assessment and plan',
+    'assessment/plan',
+    'assessment & plan',
+    'a/p',
+    'a&p',
+    'assessment',
+    'plan',
+    'impression',
+    'impression and plan',
+    'impression/plan',
+    'clinical impression',
+    'recommendations',
   ],
-  procedures: ['procedures', 'procedure', 'procedures performed', 'operations', 'operation', 'operations/procedures', 'major surgical or invasive procedure', 'surgeries'],
+  procedures: [
+    'procedures',
+    'procedure',
+    'procedures performed',
+    'operations',
+    'operation',
+    'operations/procedures',
+    'major surgical or invasive procedure',
+    'surgeries',
+  ],
   results: [
-    'laboratory', 'laboratory data', 'laboratory results', 'laboratory studies', 'labs', 'lab results', 'pertinent results', 'results',
-    'imaging', 'radiology', 'studies', 'diagnostic studies', 'microbiology', 'pathology', 'ekg', 'ecg',
+    'laboratory',
+    'laboratory data',
+    'laboratory results',
+    'laboratory studies',
+    'labs',
+    'lab results',
+    'pertinent results',
+    'results',
+    'imaging',
+    'radiology',
+    'studies',
+    'diagnostic studies',
+    'microbiology',
+    'pathology',
+    'ekg',
+    'ecg',
   ],
   instructions: [
-    'discharge instructions', 'instructions', 'patient instructions', 'follow-up', 'follow up', 'followup', 'follow-up instructions',
-    'followup instructions', 'follow-up appointments', 'return precautions', 'activity', 'diet', 'discharge plan',
+    'discharge instructions',
+    'instructions',
+    'patient instructions',
+    'follow-up',
+    'follow up',
+    'followup',
+    'follow-up instructions',
+    'followup instructions',
+    'follow-up appointments',
+    'return precautions',
+    'activity',
+    'diet',
+    'discharge plan',
   ],
   other: [
-    'disposition', 'discharge disposition', 'discharge condition', 'condition', 'code status', 'consults', 'consultations', 'consultants',
-    'service', 'attending', 'admission date', 'discharge date', 'date of admission', 'date of discharge', 'date of birth', 'primary care physician', 'pcp',
+    'disposition',
+    'discharge disposition',
+    'discharge condition',
+    'condition',
+    'code status',
+    'consults',
+    'consultations',
+    'consultants',
+    'service',
+    'attending',
+    'admission date',
+    'discharge date',
+    'date of admission',
+    'date of discharge',
+    'date of birth',
+    'primary care physician',
+    'pcp',
   ],
 };
 
@@ -90,15 +200,27 @@ const HEADINGS: Readonly<Record<SectionKind, readonly string[]>> = {
 const OWN_LINE_ONLY = new Set(['pe']);
 
 /** One spelling per heading: lower case, single spaces, no space around "/", "&" or "-". */
-const canonical = (name: string) => name.toLowerCase().replace(/\s*([/&-])\s*/g, '$1').replace(/\s+/g, ' ');
+const canonical = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/\s*([/&-])\s*/g, '$1')
+    .replace(/\s+/g, ' ');
 
 const KIND_OF = new Map<string, SectionKind>(
   Object.entries(HEADINGS).flatMap(([kind, names]) => names.map((name) => [canonical(name), kind as SectionKind] as const)),
 );
 
 const phraseSource = (name: string) =>
-  name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[ \\t]+').replace(/\//g, '[ \\t]*\\/[ \\t]*').replace(/-/g, '[ \\t]*-?[ \\t]*');
-const NAMES = Object.values(HEADINGS).flat().sort((a, b) => b.length - a.length).map(phraseSource).join('|');
+  name
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/ /g, '[ \\t]+')
+    .replace(/\//g, '[ \\t]*\\/[ \\t]*')
+    .replace(/-/g, '[ \\t]*-?[ \\t]*');
+const NAMES = Object.values(HEADINGS)
+  .flat()
+  .sort((a, b) => b.length - a.length)
+  .map(phraseSource)
+  .join('|');
 // "Physical exam on admission", "Medications at discharge", "Hospital course by problem", "Diagnoses (principal)".
 const QUALIFIER = String.raw`(?:[ \t]+(?:on|at|upon)[ \t]+(?:admission|discharge|presentation|transfer))?(?:[ \t]+by[ \t]+(?:problem|problems|system|systems))?(?:[ \t]*\([^)\n]{1,40}\))?`;
 const MARKUP = String.raw`(?:\*\*|__)?`;
@@ -144,7 +266,12 @@ function headingsOf(text: string): Heading[] {
       const ownLine = rest.trim() === '';
       if ((colon || ownLine) && (ownLine || !OWN_LINE_ONLY.has(canonical(m[2])))) {
         const start = lineStart + m[0].indexOf(heading);
-        found.push({ kind: kindOf(m[2], heading), heading: { start, end: start + heading.length }, from: lineStart + (m[0].length - m[0].trimStart().length), after: lineStart + m[0].length });
+        found.push({
+          kind: kindOf(m[2], heading),
+          heading: { start, end: start + heading.length },
+          from: lineStart + (m[0].length - m[0].trimStart().length),
+          after: lineStart + m[0].length,
+        });
       }
     }
     for (const inner of content.matchAll(IN_LINE)) {

@@ -19,12 +19,7 @@ export interface ScoredSpan extends Span {
  * @param passages - passagesOf(note text)
  * @param max - at most this many passages
  */
-export function supportingPassages(
-  classification: Classification,
-  labelIndex: number,
-  passages: readonly Span[],
-  max: number,
-): ScoredSpan[] {
+export function supportingPassages(classification: Classification, labelIndex: number, passages: readonly Span[], max: number): ScoredSpan[] {
   const { tokenScores, tokenOffsets, tokenCount } = classification;
   if (!tokenScores) return [];
   const labels = tokenScores.length / Math.max(1, tokenCount);

@@ -30,30 +30,32 @@ export function capabilityStatementOf(profiles: Profiles, model: ModelInfo, base
     },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    rest: [{
-      mode: 'server',
-      documentation: 'No FHIR resource is created, updated or stored; each call is audited (ids, note hash, codes, offsets; never note text).',
-      // R4 rest.security: `service` is left out because restful-security-service has no code
-      // for a plain bearer token or a signed client assertion (only OAuth, SMART-on-FHIR, ...).
-      security: {
-        cors: true,
-        description: authRequired
-          ? '$suggest-conditions requires `Authorization: Bearer <token>`: a static token issued by the operator, ' +
-            'or a JWT signed (ES384 or RS384) by a trusted client with `aud` = the URL invoked and `exp`, `iat`, `jti`. ' +
-            'Failures answer 401 with `WWW-Authenticate: Bearer`. This CapabilityStatement and the definitions it names are public.'
-          : 'Authentication is disabled (AUTH=off): for local development only.',
-      },
-      resource: [
-        {
-          type: 'DocumentReference',
-          operation: [{ name: operation.code!, definition: operation.url!, documentation: operation.title }],
+    rest: [
+      {
+        mode: 'server',
+        documentation: 'No FHIR resource is created, updated or stored; each call is audited (ids, note hash, codes, offsets; never note text).',
+        // R4 rest.security: `service` is left out because restful-security-service has no code
+        // for a plain bearer token or a signed client assertion (only OAuth, SMART-on-FHIR, ...).
+        security: {
+          cors: true,
+          description: authRequired
+            ? '$suggest-conditions requires `Authorization: Bearer <token>`: a static token issued by the operator, ' +
+              'or a JWT signed (ES384 or RS384) by a trusted client with `aud` = the URL invoked and `exp`, `iat`, `jti`. ' +
+              'Failures answer 401 with `WWW-Authenticate: Bearer`. This CapabilityStatement and the definitions it names are public.'
+            : 'Authentication is disabled (AUTH=off): for local development only.',
         },
-        ...readable.map((type) => ({
-          type,
-          interaction: [{ code: 'read' as const }],
-          documentation: `The service's own ${type} resources (fhir-profiles/)`,
-        })),
-      ],
-    }],
+        resource: [
+          {
+            type: 'DocumentReference',
+            operation: [{ name: operation.code!, definition: operation.url!, documentation: operation.title }],
+          },
+          ...readable.map((type) => ({
+            type,
+            interaction: [{ code: 'read' as const }],
+            documentation: `The service's own ${type} resources (fhir-profiles/)`,
+          })),
+        ],
+      },
+    ],
   };
 }

@@ -91,12 +91,14 @@ export function toCondition(suggestion: DeltaSuggestion, ctx: ConditionContext):
     },
     category: [{ coding: [{ system: CONDITION_CATEGORY_SYSTEM, code: 'encounter-diagnosis', display: 'Encounter Diagnosis' }] }],
     code: {
-      coding: [{
-        system: ICD10CM_SYSTEM,
-        ...(ctx.model.codeSystemVersion ? { version: ctx.model.codeSystemVersion } : {}),
-        code: suggestion.code,
-        display: suggestion.display,
-      }],
+      coding: [
+        {
+          system: ICD10CM_SYSTEM,
+          ...(ctx.model.codeSystemVersion ? { version: ctx.model.codeSystemVersion } : {}),
+          code: suggestion.code,
+          display: suggestion.display,
+        },
+      ],
       text: suggestion.display,
     },
     subject: ctx.subject,

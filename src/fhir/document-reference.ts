@@ -92,9 +92,7 @@ export async function noteOf(doc: DocumentReference, options: NoteOptions, expre
   });
   const supported = (a: Attachment) => !a.contentType || SUPPORTED_NOTE_TYPES.includes(parseMediaType(a.contentType).essence);
   const inline = contents.findIndex((c) => c.attachment?.data !== undefined && supported(c.attachment));
-  const byUrl = options.fetchAttachment
-    ? contents.findIndex((c) => c.attachment?.data === undefined && c.attachment?.url && supported(c.attachment))
-    : -1;
+  const byUrl = options.fetchAttachment ? contents.findIndex((c) => c.attachment?.data === undefined && c.attachment?.url && supported(c.attachment)) : -1;
   const index = inline >= 0 ? inline : byUrl;
   if (index < 0) {
     // Media type essences only: parameters (e.g. `name="<patient> discharge.pdf"`) are free text.
@@ -109,9 +107,8 @@ export async function noteOf(doc: DocumentReference, options: NoteOptions, expre
     );
   }
   const attachment = contents[index].attachment!;
-  const { data, contentType } = attachment.data !== undefined
-    ? { data: attachment.data, contentType: attachment.contentType! }
-    : await options.fetchAttachment!(attachment.url!);
+  const { data, contentType } =
+    attachment.data !== undefined ? { data: attachment.data, contentType: attachment.contentType! } : await options.fetchAttachment!(attachment.url!);
   const decoded = decodeAttachmentData(data, contentType, { maxBytes: options.maxBytes });
   if (decoded.text.length > options.maxNoteChars) {
     throw payloadTooLarge(`The note has ${decoded.text.length} characters; the limit is ${options.maxNoteChars}`);

@@ -26,7 +26,9 @@ export function loadProfiles(): Profiles {
   if (loaded) return loaded;
   const byReference = new Map<string, Resource>();
   const byUrl = new Map<string, Resource>();
-  for (const file of readdirSync(PROFILES_DIR).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(PROFILES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const resource = JSON.parse(readFileSync(path.join(PROFILES_DIR, file), 'utf8')) as Resource & { url?: string };
     byReference.set(`${resource.resourceType}/${resource.id}`, resource);
     if (resource.url) byUrl.set(resource.url, resource);

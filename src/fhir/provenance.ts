@@ -37,10 +37,12 @@ export function suggestionProvenance(targets: readonly string[], device: string,
     resourceType: 'Provenance',
     target: targets.map((reference) => ({ reference })),
     recorded: recorded.toISOString(),
-    agent: [{
-      type: { coding: [{ system: PROVENANCE_PARTICIPANT_SYSTEM, code: 'author', display: 'Author' }] },
-      who: { reference: device },
-    }],
+    agent: [
+      {
+        type: { coding: [{ system: PROVENANCE_PARTICIPANT_SYSTEM, code: 'author', display: 'Author' }] },
+        who: { reference: device },
+      },
+    ],
     ...(sources.length > 0 ? { entity: sources.map((what) => ({ role: 'source' as const, what })) } : {}),
   };
 }

@@ -14,8 +14,7 @@ const NOT_RECORDED = ['entered-in-error', 'refuted'];
 /** Whether a Condition's verificationStatus is entered-in-error or refuted. */
 function isWithdrawn(condition: Condition): boolean {
   const codings = condition.verificationStatus?.coding;
-  return Array.isArray(codings) && codings.some((c) =>
-    c?.system === CONDITION_VERIFICATION_SYSTEM && NOT_RECORDED.includes(c.code ?? ''));
+  return Array.isArray(codings) && codings.some((c) => c?.system === CONDITION_VERIFICATION_SYSTEM && NOT_RECORDED.includes(c.code ?? ''));
 }
 
 /**

@@ -31,7 +31,10 @@ const negotiateJson: RequestHandler = (req, _res, next) => {
 export function fhirRouter(services: Services, requireClient: RequestHandler): Router {
   const profiles = loadProfiles();
   // Compile the schema validators now (≈0.5 s) rather than on the first request.
-  validateResource({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: { resourceType: 'DocumentReference', status: 'current', content: [] } }] }, 'Parameters');
+  validateResource(
+    { resourceType: 'Parameters', parameter: [{ name: 'document', resource: { resourceType: 'DocumentReference', status: 'current', content: [] } }] },
+    'Parameters',
+  );
   const router = Router();
   router.use(negotiateJson);
   const body = jsonBody({ maxBytes: services.config.maxBodyBytes, maxDepth: services.config.maxJsonDepth });

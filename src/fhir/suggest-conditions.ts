@@ -57,7 +57,7 @@ function inputsOf(body: unknown, profiles: Profiles): Inputs {
  * @throws OperationOutcomeError 422 business-rule naming the Condition
  */
 function checkRecorded(recorded: Inputs['recorded'], subject: Reference<Patient>, encounter: Reference | undefined): void {
-  const key = (r: Reference | undefined) => (r ? typedIdOf(r) ?? (r.identifier ? JSON.stringify(r.identifier) : undefined) : undefined);
+  const key = (r: Reference | undefined) => (r ? (typedIdOf(r) ?? (r.identifier ? JSON.stringify(r.identifier) : undefined)) : undefined);
   for (const { condition, expression } of recorded) {
     if (key(condition.subject) === undefined || key(condition.subject) !== key(subject)) {
       throw unprocessable('A recordedCondition must be about the patient of the documents (subject)', 'business-rule', `${expression}.subject`);
@@ -96,7 +96,8 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
     const { documents: requested, recorded } = inputsOf(req.body, profiles);
     const choice = chooseDocuments(requested.map((r) => r.doc));
     const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
-      issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression));
+      issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression),
+    );
     if (choice.use.length === 0) {
       throw unprocessable('No document can be used: every document is entered-in-error or replaced', 'business-rule');
     }
@@ -110,58 +111,62 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
 
     // No deadline: this is the call a system makes when the note is signed; it waits, and
     // fills the result cache for the hook.
-    const bundle = await codeEncounter(services, {
-      notes,
-      recorded: { codes: recordedCodesOf(recorded.map((r) => r.condition)), known: true },
-      call: {
-        requestId: res.locals.requestId,
-        edge: 'fhir',
-        service: 'DocumentReference/$suggest-conditions',
-        patient: referenceText(subject),
-        encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
+    const bundle = await codeEncounter(
+      services,
+      {
+        notes,
+        recorded: { codes: recordedCodesOf(recorded.map((r) => r.condition)), known: true },
+        call: {
+          requestId: res.locals.requestId,
+          edge: 'fhir',
+          service: 'DocumentReference/$suggest-conditions',
+          patient: referenceText(subject),
+          encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
+        },
       },
-    }, (coding) => {
-      if (coding.status !== 'coded') throw new Error('analysis without a deadline did not finish');
-      timing.addAnalysis(coding.timings);
-      const serializeStarted = performance.now();
-      const shown = coding.suggestions.map(() => ({ suggestionId: '' }));
-      const entries: BundleEntry[] = coding.suggestions.map((suggestion, i) => {
-        const id = services.newId();
-        shown[i].suggestionId = id;
-        return {
-          fullUrl: `urn:uuid:${id}`,
-          resource: toCondition(suggestion, {
-            subject,
-            encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
-            model,
-            suggestionId: id,
-            notes,
-          }),
+      (coding) => {
+        if (coding.status !== 'coded') throw new Error('analysis without a deadline did not finish');
+        timing.addAnalysis(coding.timings);
+        const serializeStarted = performance.now();
+        const shown = coding.suggestions.map(() => ({ suggestionId: '' }));
+        const entries: BundleEntry[] = coding.suggestions.map((suggestion, i) => {
+          const id = services.newId();
+          shown[i].suggestionId = id;
+          return {
+            fullUrl: `urn:uuid:${id}`,
+            resource: toCondition(suggestion, {
+              subject,
+              encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
+              model,
+              suggestionId: id,
+              notes,
+            }),
+          };
+        });
+        if (entries.length > 0) {
+          const device = `urn:uuid:${services.newId()}`;
+          const targets = entries.map((e) => e.fullUrl!);
+          const sources = notes.map((note) => documentReferenceOf(note.source));
+          entries.push(
+            { fullUrl: device, resource: modelDevice(model) },
+            { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
+          );
+        }
+        if (warnings.length > 0) {
+          entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
+        }
+        const output: Bundle = {
+          resourceType: 'Bundle',
+          id: services.newId(),
+          type: 'collection',
+          timestamp: services.now().toISOString(),
+          ...(entries.length > 0 ? { entry: entries } : {}),
         };
-      });
-      if (entries.length > 0) {
-        const device = `urn:uuid:${services.newId()}`;
-        const targets = entries.map((e) => e.fullUrl!);
-        const sources = notes.map((note) => documentReferenceOf(note.source));
-        entries.push(
-          { fullUrl: device, resource: modelDevice(model) },
-          { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
-        );
-      }
-      if (warnings.length > 0) {
-        entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
-      }
-      const output: Bundle = {
-        resourceType: 'Bundle',
-        id: services.newId(),
-        type: 'collection',
-        timestamp: services.now().toISOString(),
-        ...(entries.length > 0 ? { entry: entries } : {}),
-      };
-      timing.add('serialize', performance.now() - serializeStarted);
-      // The operation call is identified by the id of the Bundle it returns.
-      return { output, shown, callId: output.id };
-    });
+        timing.add('serialize', performance.now() - serializeStarted);
+        // The operation call is identified by the id of the Bundle it returns.
+        return { output, shown, callId: output.id };
+      },
+    );
     const text = await timing.time('serialize', () => JSON.stringify(bundle));
     res.setHeader('Server-Timing', timing.header());
     res.status(200).type(FHIR_JSON).send(text);

@@ -49,9 +49,7 @@ let loaded: Loaded | undefined;
 function load(): Loaded {
   if (loaded) return loaded;
   const schema = JSON.parse(fs.readFileSync(SCHEMA_FILE, 'utf8'));
-  const resourceTypes = new Set<string>(
-    (schema.definitions.ResourceList.oneOf as { $ref: string }[]).map((r) => r.$ref.split('/').pop() as string),
-  );
+  const resourceTypes = new Set<string>((schema.definitions.ResourceList.oneOf as { $ref: string }[]).map((r) => r.$ref.split('/').pop() as string));
   delete schema.id;
   schema.$id = SCHEMA_ID;
   delete schema.oneOf;
@@ -211,9 +209,7 @@ function toIssue(error: ErrorObject, root: string): OperationOutcomeIssue {
       // A pattern reached through `$ref` reports `#/definitions/<primitive type>/pattern`.
       const schemaPath = typeof params.schemaPath === 'string' ? params.schemaPath : error.schemaPath;
       const primitive = /#\/definitions\/([a-z][A-Za-z0-9]*)\/pattern$/.exec(schemaPath)?.[1];
-      text = primitive
-        ? `${expression} is not a valid FHIR ${primitive}`
-        : `${expression} does not have the format its FHIR type requires`;
+      text = primitive ? `${expression} is not a valid FHIR ${primitive}` : `${expression} does not have the format its FHIR type requires`;
       break;
     }
     case 'resourceType':

@@ -4,13 +4,7 @@
  * OperationOutcome (never a stack trace, never the error message).
  */
 import type { ErrorRequestHandler } from 'express';
-import {
-  badRequest,
-  internalError,
-  OperationOutcomeError,
-  payloadTooLarge,
-  unsupportedMediaType,
-} from '../errors';
+import { badRequest, internalError, OperationOutcomeError, payloadTooLarge, unsupportedMediaType } from '../errors';
 import type { Logger } from '../log';
 
 /** Errors body-parser raises, by their `type`. */

@@ -11,9 +11,7 @@ export const JSON_MEDIA_TYPES = ['application/json', 'application/fhir+json', 'a
 /** 415 unless the request declares a JSON body (checked before any parsing). */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   if (!req.is(JSON_MEDIA_TYPES)) {
-    throw unsupportedMediaType(
-      `Content-Type ${req.headers['content-type'] ? 'is not JSON' : 'is missing'}; send application/json or application/fhir+json`,
-    );
+    throw unsupportedMediaType(`Content-Type ${req.headers['content-type'] ? 'is not JSON' : 'is missing'}; send application/json or application/fhir+json`);
   }
   next();
 };
@@ -26,9 +24,5 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
  * @param limits - MAX_BODY_BYTES and MAX_JSON_DEPTH
  */
 export function jsonBody(limits: { maxBytes: number; maxDepth: number }): RequestHandler[] {
-  return [
-    requireJsonBody,
-    express.json({ limit: limits.maxBytes, type: JSON_MEDIA_TYPES, strict: true }),
-    limitJsonDepth(limits.maxDepth),
-  ];
+  return [requireJsonBody, express.json({ limit: limits.maxBytes, type: JSON_MEDIA_TYPES, strict: true }), limitJsonDepth(limits.maxDepth)];
 }

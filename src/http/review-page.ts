@@ -51,12 +51,15 @@ export function reviewPageRouter(dir: string = REVIEW_PAGE_DIR): Router {
   router.all('/', (req) => {
     throw methodNotAllowed(req.method, ['GET', 'HEAD']);
   });
-  router.use('/review', express.static(dir, {
-    index: false,
-    dotfiles: 'deny',
-    redirect: false,
-    fallthrough: true,
-    setHeaders: pageHeaders,
-  }));
+  router.use(
+    '/review',
+    express.static(dir, {
+      index: false,
+      dotfiles: 'deny',
+      redirect: false,
+      fallthrough: true,
+      setHeaders: pageHeaders,
+    }),
+  );
   return router;
 }

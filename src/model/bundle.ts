@@ -58,9 +58,7 @@ const ICD10CM_CODE = /^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$/;
 export async function readBundle(dir: string): Promise<BundleFiles> {
   const modelPath = path.join(dir, 'model.onnx');
   // allSettled, not all: every unreadable file is named, in a fixed order, whichever read fails first.
-  const read = await Promise.allSettled(
-    ['config.json', 'labels.json', 'tokenizer.json'].map((file) => readJson(path.join(dir, file))),
-  );
+  const read = await Promise.allSettled(['config.json', 'labels.json', 'tokenizer.json'].map((file) => readJson(path.join(dir, file))));
   const unreadable = read.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
   if (unreadable.length > 0) throw new Error(unreadable.join('; '));
   const [configJson, labelsJson, tokenizerJson] = read.map((r) => (r as PromiseFulfilledResult<unknown>).value);

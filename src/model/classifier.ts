@@ -38,7 +38,9 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
   const problems: string[] = [];
   if (padId === undefined) problems.push('the tokenizer names no pad token: set "padTokenId" in config.json');
   if (contentLength <= config.window.overlap) {
-    problems.push(`window.maxLength ${config.window.maxLength} leaves ${contentLength} note tokens after ${specialCount} special tokens, not more than window.overlap ${config.window.overlap}`);
+    problems.push(
+      `window.maxLength ${config.window.maxLength} leaves ${contentLength} note tokens after ${specialCount} special tokens, not more than window.overlap ${config.window.overlap}`,
+    );
   }
   if (problems.length > 0) {
     await session.release();
@@ -106,11 +108,7 @@ export async function createClassifier(dir: string, options: ClassifierOptions):
   // for GPT-style models (BioGPT) pool at the token before the first pad id, and a graph may
   // ignore attention_mask on some path. Windows keep their token boundaries, so only the
   // windows holding the deleted tokens are run again.
-  async function windowLogitsWithout(
-    text: string,
-    classification: Classification,
-    deletions: readonly (readonly TokenWindow[])[],
-  ): Promise<Float32Array[]> {
+  async function windowLogitsWithout(text: string, classification: Classification, deletions: readonly (readonly TokenWindow[])[]): Promise<Float32Array[]> {
     const { ids } = tokenizer.encode(text);
     if (ids.length !== classification.tokenCount) throw new Error('windowLogitsWithout: the text is not the classified note');
     const { windows, windowLogits } = classification;

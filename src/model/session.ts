@@ -89,7 +89,11 @@ export async function openSession(modelPath: string, options: SessionOptions): P
   const fetches = hasTokenScores ? ['logits', TOKEN_SCORES_OUTPUT] : ['logits'];
   const tensorOf = (name: string, data: Int32Array, dims: number[]) =>
     inputTypes.get(name) === 'int64'
-      ? new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(v)), dims)
+      ? new ort.Tensor(
+          'int64',
+          BigInt64Array.from(data, (v) => BigInt(v)),
+          dims,
+        )
       : new ort.Tensor('int32', data, dims);
 
   return {

@@ -127,12 +127,7 @@ interface Stream {
  * @param normalizeChar - the tokenizer's normalizer applied to one character; pass the same
  *   function on every call (its results are cached per function)
  */
-export function alignTokenOffsets(
-  text: string,
-  tokens: readonly string[],
-  scheme: OffsetScheme,
-  normalizeChar: (ch: string) => string,
-): TokenOffsets {
+export function alignTokenOffsets(text: string, tokens: readonly string[], scheme: OffsetScheme, normalizeChar: (ch: string) => string): TokenOffsets {
   const stream = toStream(text, scheme, normalizeChar);
   const { norm, start: srcStart, end: srcEnd, flags } = stream;
   const n = norm.length;
@@ -397,7 +392,7 @@ function toStream(text: string, scheme: OffsetScheme, normalizeChar: (ch: string
    * character to the base, the others to the last source characters, in order. */
   function emitCluster(from: number, to: number) {
     const parts: [string, number, number][] = [];
-    for (let j = from; j < to; ) {
+    for (let j = from; j < to;) {
       const len = charLength(text, j);
       parts.push([normalizeOne(j, len), j, j + len]);
       j += len;

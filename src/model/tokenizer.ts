@@ -133,7 +133,7 @@ export function createNoteTokenizer(json: unknown, options: NoteTokenizerOptions
     const isSeparator = separatorTest!;
     const starts: number[] = [];
     const words: string[] = [];
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       while (i < text.length && isSeparator(text.charCodeAt(i))) i++;
       if (i >= text.length) break;
       const start = i;

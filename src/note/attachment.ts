@@ -62,11 +62,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  *   base64), 413 `too-costly` (size), 422 `not-supported` (media type or charset),
  *   422 `code-invalid` (bytes invalid in the charset)
  */
-export function decodeAttachmentData(
-  data: string,
-  contentType: string | undefined,
-  opts: DecodeOptions,
-): DecodedText {
+export function decodeAttachmentData(data: string, contentType: string | undefined, opts: DecodeOptions): DecodedText {
   const path = opts.path ?? 'Attachment';
 
   // R4 Attachment att-1: "If the Attachment has data, it SHALL have a contentType".
@@ -159,11 +155,7 @@ function decodeCharset(bytes: Uint8Array, charset: string | undefined, path: str
   try {
     return decoder.decode(content);
   } catch {
-    throw unprocessable(
-      `${path}.data is not valid ${decoder.encoding} (the charset of contentType, UTF-8 when absent)`,
-      'code-invalid',
-      `${path}.data`,
-    );
+    throw unprocessable(`${path}.data is not valid ${decoder.encoding} (the charset of contentType, UTF-8 when absent)`, 'code-invalid', `${path}.data`);
   }
 }
 
@@ -172,8 +164,8 @@ function decodeCharset(bytes: Uint8Array, charset: string | undefined, path: str
  * every other byte is its own code point.
  */
 const WINDOWS_1252_80_9F = [
-  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-  0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019,
+  0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 ];
 
 /**

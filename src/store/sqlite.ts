@@ -13,16 +13,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  AcceptanceReport,
-  AuditRecord,
-  CacheEntry,
-  CodeAcceptance,
-  FeedbackRecord,
-  FeedbackResult,
-  Store,
-  StoredFeedback,
-} from './store';
+import type { AcceptanceReport, AuditRecord, CacheEntry, CodeAcceptance, FeedbackRecord, FeedbackResult, Store, StoredFeedback } from './store';
 
 /** The in-memory database (tests): nothing survives close. */
 export const MEMORY = ':memory:';
@@ -109,9 +100,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX feedback_received_at ON feedback (received_at);
 
   CREATE TABLE store_health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at TEXT NOT NULL) STRICT;
-  ${['audit_call', 'audit_document', 'audit_suggestion', 'audit_evidence', 'feedback'].map((table) => `
+  ${['audit_call', 'audit_document', 'audit_suggestion', 'audit_evidence', 'feedback']
+    .map(
+      (table) => `
   CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
-  CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`).join('')}
+  CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`,
+    )
+    .join('')}
   `,
   // 2: the result cache (offsets only, never note text: analysis/cache-value.ts; not
   // append-only: entries are replaced and expire), and how each audited call was answered.
@@ -246,37 +241,49 @@ class SqliteStore implements Store {
         this.insertDocument.run(call, note, d.reference ?? null, d.contentIndex, d.contentType, d.sha256, d.length);
       }
       for (const [rank, s] of record.suggestions.entries()) {
-        const suggestion = this.insertSuggestion.run(call, rank, s.code, s.score, s.threshold, s.status ?? null,
-          s.cardUuid ?? null, s.suggestionId, s.refines?.length ? s.refines.join(',') : null).lastInsertRowid;
+        const suggestion = this.insertSuggestion.run(
+          call,
+          rank,
+          s.code,
+          s.score,
+          s.threshold,
+          s.status ?? null,
+          s.cardUuid ?? null,
+          s.suggestionId,
+          s.refines?.length ? s.refines.join(',') : null,
+        ).lastInsertRowid;
         for (const [i, e] of s.evidence.entries()) this.insertEvidence.run(suggestion, i, e.note, e.start, e.end, e.status ?? null);
       }
     })();
   }
 
   async recordFeedback(entries: readonly FeedbackRecord[]): Promise<FeedbackResult[]> {
-    return this.db.transaction(() => entries.map((entry): FeedbackResult => {
-      const suggestion = this.cardSuggestion.get(entry.card) as number | bigint | undefined;
-      const changes = this.insertFeedback.run({
-        requestId: entry.requestId,
-        service: entry.service,
-        card: entry.card,
-        suggestion: suggestion ?? null,
-        outcome: entry.outcome,
-        accepted: JSON.stringify([...entry.acceptedSuggestions].sort()),
-        reasonSystem: entry.reason?.system ?? null,
-        reasonCode: entry.reason?.code ?? null,
-        reasonDisplay: entry.reason?.display ?? null,
-        userComment: entry.userComment ?? null,
-        outcomeTimestamp: entry.outcomeTimestamp,
-        outcomeAt: entry.outcomeAt,
-        receivedAt: entry.receivedAt,
-      }).changes;
-      return { card: entry.card, known: suggestion !== undefined, duplicate: changes === 0 };
-    }))();
+    return this.db.transaction(() =>
+      entries.map((entry): FeedbackResult => {
+        const suggestion = this.cardSuggestion.get(entry.card) as number | bigint | undefined;
+        const changes = this.insertFeedback.run({
+          requestId: entry.requestId,
+          service: entry.service,
+          card: entry.card,
+          suggestion: suggestion ?? null,
+          outcome: entry.outcome,
+          accepted: JSON.stringify([...entry.acceptedSuggestions].sort()),
+          reasonSystem: entry.reason?.system ?? null,
+          reasonCode: entry.reason?.code ?? null,
+          reasonDisplay: entry.reason?.display ?? null,
+          userComment: entry.userComment ?? null,
+          outcomeTimestamp: entry.outcomeTimestamp,
+          outcomeAt: entry.outcomeAt,
+          receivedAt: entry.receivedAt,
+        }).changes;
+        return { card: entry.card, known: suggestion !== undefined, duplicate: changes === 0 };
+      }),
+    )();
   }
 
   async auditRecords(filter: { since?: Date; requestId?: string } = {}): Promise<AuditRecord[]> {
-    const calls = this.db.prepare(`SELECT * FROM audit_call WHERE recorded_at >= ? AND (? IS NULL OR request_id = ?) ORDER BY id`)
+    const calls = this.db
+      .prepare(`SELECT * FROM audit_call WHERE recorded_at >= ? AND (? IS NULL OR request_id = ?) ORDER BY id`)
       .all(filter.since?.toISOString() ?? '', filter.requestId ?? null, filter.requestId ?? null) as Record<string, string | number | null>[];
     const documents = this.db.prepare('SELECT * FROM audit_document WHERE call = ? ORDER BY note');
     const suggestions = this.db.prepare('SELECT * FROM audit_suggestion WHERE call = ? ORDER BY rank');
@@ -320,8 +327,12 @@ class SqliteStore implements Store {
   }
 
   async feedbackRecords(filter: { card?: string } = {}): Promise<StoredFeedback[]> {
-    const rows = this.db.prepare(`SELECT f.*, s.code FROM feedback f LEFT JOIN audit_suggestion s ON s.id = f.suggestion
-      WHERE ? IS NULL OR f.card_uuid = ? ORDER BY f.id`).all(filter.card ?? null, filter.card ?? null) as Record<string, string | number | null>[];
+    const rows = this.db
+      .prepare(
+        `SELECT f.*, s.code FROM feedback f LEFT JOIN audit_suggestion s ON s.id = f.suggestion
+      WHERE ? IS NULL OR f.card_uuid = ? ORDER BY f.id`,
+      )
+      .all(filter.card ?? null, filter.card ?? null) as Record<string, string | number | null>[];
     return rows.map((f) => ({
       requestId: f.request_id as string,
       service: f.service as string,
@@ -341,37 +352,58 @@ class SqliteStore implements Store {
   async acceptanceReport(options: { since?: Date } = {}): Promise<AcceptanceReport> {
     const since = options.since?.toISOString() ?? '';
     // A hook answered over its time budget showed no suggestion yet: it is counted apart.
-    const calls = this.db.prepare(`SELECT count(*) AS calls,
+    const calls = this.db
+      .prepare(
+        `SELECT count(*) AS calls,
         coalesce(sum(outcome <> 'suggestions' AND analysis <> 'pending'), 0) AS without,
         coalesce(sum(analysis = 'pending'), 0) AS pending
-      FROM audit_call WHERE recorded_at >= ?`).get(since) as { calls: number; without: number; pending: number };
-    const models = this.db.prepare(`SELECT model_name AS name, model_version AS version, count(*) AS calls
-      FROM audit_call WHERE recorded_at >= ? GROUP BY model_name, model_version ORDER BY name, version`).all(since) as AcceptanceReport['models'];
-    const made = this.db.prepare(`SELECT s.code, count(*) AS suggestions, count(s.card_uuid) AS cards
-      FROM audit_suggestion s JOIN audit_call c ON c.id = s.call WHERE c.recorded_at >= ? GROUP BY s.code`)
+      FROM audit_call WHERE recorded_at >= ?`,
+      )
+      .get(since) as { calls: number; without: number; pending: number };
+    const models = this.db
+      .prepare(
+        `SELECT model_name AS name, model_version AS version, count(*) AS calls
+      FROM audit_call WHERE recorded_at >= ? GROUP BY model_name, model_version ORDER BY name, version`,
+      )
+      .all(since) as AcceptanceReport['models'];
+    const made = this.db
+      .prepare(
+        `SELECT s.code, count(*) AS suggestions, count(s.card_uuid) AS cards
+      FROM audit_suggestion s JOIN audit_call c ON c.id = s.call WHERE c.recorded_at >= ? GROUP BY s.code`,
+      )
       .all(since) as { code: string; suggestions: number; cards: number }[];
     // The latest feedback per card decides its outcome (a card may be overridden, then accepted).
-    const decided = this.db.prepare(`WITH ranked AS (
+    const decided = this.db
+      .prepare(
+        `WITH ranked AS (
         SELECT f.suggestion, f.outcome, f.reason_code,
           row_number() OVER (PARTITION BY f.suggestion ORDER BY f.outcome_at DESC, f.id DESC) AS n
         FROM feedback f JOIN audit_suggestion s ON s.id = f.suggestion JOIN audit_call c ON c.id = s.call
         WHERE c.recorded_at >= ?)
-      SELECT s.code, r.outcome, r.reason_code AS reason FROM ranked r JOIN audit_suggestion s ON s.id = r.suggestion WHERE r.n = 1`)
+      SELECT s.code, r.outcome, r.reason_code AS reason FROM ranked r JOIN audit_suggestion s ON s.id = r.suggestion WHERE r.n = 1`,
+      )
       .all(since) as { code: string; outcome: 'accepted' | 'overridden'; reason: string | null }[];
-    const unknownCards = this.db.prepare(`SELECT count(DISTINCT card_uuid) FROM feedback WHERE suggestion IS NULL AND received_at >= ?`)
-      .pluck().get(since) as number;
+    const unknownCards = this.db
+      .prepare(`SELECT count(DISTINCT card_uuid) FROM feedback WHERE suggestion IS NULL AND received_at >= ?`)
+      .pluck()
+      .get(since) as number;
 
-    const byCode = new Map<string, CodeAcceptance>(made.map((m) => [m.code, {
-      code: m.code,
-      suggestions: m.suggestions,
-      cards: m.cards,
-      cardsWithFeedback: 0,
-      accepted: 0,
-      overridden: 0,
-      acceptanceRate: null,
-      overrideRate: null,
-      overrideReasons: {},
-    }]));
+    const byCode = new Map<string, CodeAcceptance>(
+      made.map((m) => [
+        m.code,
+        {
+          code: m.code,
+          suggestions: m.suggestions,
+          cards: m.cards,
+          cardsWithFeedback: 0,
+          accepted: 0,
+          overridden: 0,
+          acceptanceRate: null,
+          overrideRate: null,
+          overrideReasons: {},
+        },
+      ]),
+    );
     for (const d of decided) {
       const figures = byCode.get(d.code)!;
       figures.cardsWithFeedback++;

@@ -72,7 +72,8 @@ export function assertionAccuracy(rows: readonly AssertionCase[]): AccuracyRepor
  * @param report - from assertionAccuracy
  */
 export function formatAccuracy(report: AccuracyReport): string {
-  const line = (name: string, t: Tally) => `${name.padEnd(14)}${String(t.correct).padStart(5)} /${String(t.rows).padStart(4)}  ${(100 * t.accuracy).toFixed(1).padStart(5)}%`;
+  const line = (name: string, t: Tally) =>
+    `${name.padEnd(14)}${String(t.correct).padStart(5)} /${String(t.rows).padStart(4)}  ${(100 * t.accuracy).toFixed(1).padStart(5)}%`;
   return [
     'status          correct/rows  accuracy',
     ...Object.entries(report.byStatus).map(([status, t]) => line(status, t)),

@@ -23,7 +23,6 @@ import { createNoteTokenizer } from '../model/tokenizer';
 import { runCommand } from '../cli/command';
 import { percentile } from './stats';
 
-
 /** A note of about `words` words made by repeating `text`. */
 export function noteOfWords(text: string, words: number): string {
   const source = text.split(/(\s+)/);
@@ -70,17 +69,28 @@ async function main() {
   for (const list of [total, warm, tokenize]) list.sort((a, b) => a - b);
   const sample = await classifier.classify(text);
   const round = (x: number) => Number(x.toFixed(2));
-  const summary = (sorted: number[]) => ({ p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), min: round(sorted[0]) });
-  console.log(JSON.stringify({
-    model: `${classifier.info.name} ${classifier.info.version}`,
-    note: { words: Number(values.words), characters: text.length, tokens: sample.tokenCount, windows: sample.windowCount },
-    runs,
-    intraOpThreads: Number(values.threads),
-    classifyMs: summary(total),
-    tokenizeMs: { p50: round(percentile(tokenize, 50)), p95: round(percentile(tokenize, 95)) },
-    classifyWarmCacheMs: summary(warm),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-  }, null, 2));
+  const summary = (sorted: number[]) => ({
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    min: round(sorted[0]),
+  });
+  console.log(
+    JSON.stringify(
+      {
+        model: `${classifier.info.name} ${classifier.info.version}`,
+        note: { words: Number(values.words), characters: text.length, tokens: sample.tokenCount, windows: sample.windowCount },
+        runs,
+        intraOpThreads: Number(values.threads),
+        classifyMs: summary(total),
+        tokenizeMs: { p50: round(percentile(tokenize, 50)), p95: round(percentile(tokenize, 95)) },
+        classifyWarmCacheMs: summary(warm),
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+      },
+      null,
+      2,
+    ),
+  );
   await classifier.dispose();
   await cached.dispose();
 }

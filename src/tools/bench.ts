@@ -36,22 +36,37 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); rows.push(row); row = []; field = '';
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
     } else field += c;
   }
-  if (field || row.length) { row.push(field); rows.push(row); }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
 function readNotes(dir: string | undefined): { texts: string[]; source: string } {
   if (!dir) {
     const fixtures = path.join(PROJECT_ROOT, 'test', 'fixtures', 'notes');
-    return { texts: ['discharge-summary.txt', 'context.txt'].map((f) => readFileSync(path.join(fixtures, f), 'utf8')), source: 'test/fixtures/notes (synthetic, repeated)' };
+    return {
+      texts: ['discharge-summary.txt', 'context.txt'].map((f) => readFileSync(path.join(fixtures, f), 'utf8')),
+      source: 'test/fixtures/notes (synthetic, repeated)',
+    };
   }
   const texts: string[] = [];
   for (const file of readdirSync(dir).sort()) {
@@ -83,20 +98,32 @@ const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
 
 function docRef(text: string) {
   return {
-    resourceType: 'DocumentReference', id: 'ds-1', status: 'current',
+    resourceType: 'DocumentReference',
+    id: 'ds-1',
+    status: 'current',
     type: { coding: [{ system: 'http://loinc.org', code: '18842-5' }] },
-    subject: { reference: 'Patient/1' }, context: { encounter: [{ reference: 'Encounter/2' }] },
+    subject: { reference: 'Patient/1' },
+    context: { encounter: [{ reference: 'Encounter/2' }] },
     content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: b64(text) } }],
   };
 }
-const hookBody = (text: string, i: number) => JSON.stringify({
-  hook: 'encounter-discharge', hookInstance: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-  context: { userId: 'Practitioner/1', patientId: '1', encounterId: '2' },
-  prefetch: { dischargeSummaries: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: docRef(text) }] }, encounterConditions: { resourceType: 'Bundle', type: 'searchset' } },
-});
+const hookBody = (text: string, i: number) =>
+  JSON.stringify({
+    hook: 'encounter-discharge',
+    hookInstance: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    context: { userId: 'Practitioner/1', patientId: '1', encounterId: '2' },
+    prefetch: {
+      dischargeSummaries: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: docRef(text) }] },
+      encounterConditions: { resourceType: 'Bundle', type: 'searchset' },
+    },
+  });
 const fhirBody = (text: string) => JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: docRef(text) }] });
 
-interface Call { ms: number; stages: Record<string, number>; pending: boolean }
+interface Call {
+  ms: number;
+  stages: Record<string, number>;
+  pending: boolean;
+}
 
 async function call(base: string, edge: 'hook' | 'fhir', text: string, i: number): Promise<Call> {
   const started = performance.now();
@@ -118,14 +145,19 @@ async function drive(concurrency: number, n: number, make: (i: number) => Promis
   const calls: Call[] = [];
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) calls.push(await make(next++));
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) calls.push(await make(next++));
+    }),
+  );
   return { calls, seconds: (performance.now() - started) / 1000 };
 }
 
 function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'main.js')], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'main.js')], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -146,17 +178,33 @@ function startServer(env: Record<string, string>): Promise<{ child: ChildProcess
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function main() {
-  const { values } = parseArgs({ options: {
-    notes: { type: 'string' }, requests: { type: 'string', default: '60' }, out: { type: 'string' },
-    model: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'default') }, threads: { type: 'string', default: '0' }, workers: { type: 'string', default: '1' },
-  } });
+  const { values } = parseArgs({
+    options: {
+      notes: { type: 'string' },
+      requests: { type: 'string', default: '60' },
+      out: { type: 'string' },
+      model: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'default') },
+      threads: { type: 'string', default: '0' },
+      workers: { type: 'string', default: '1' },
+    },
+  });
   const n = Number(values.requests);
   const { texts, source } = readNotes(values.notes);
   const storeDir = mkdtempSync(path.join(os.tmpdir(), 'icd10-bench-'));
   const { child, base } = await startServer({
-    AUTH: 'off', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', MODEL_DIR: values.model!, ORT_THREADS: values.threads!, ANALYSIS_WORKERS: values.workers!,
-    STORE_PATH: path.join(storeDir, 'bench.sqlite'), HOOK_TIME_BUDGET_MS: '60000',
-  }).catch(async (e) => { rmSync(storeDir, { recursive: true, force: true }); throw e; });
+    AUTH: 'off',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    MODEL_DIR: values.model!,
+    ORT_THREADS: values.threads!,
+    ANALYSIS_WORKERS: values.workers!,
+    STORE_PATH: path.join(storeDir, 'bench.sqlite'),
+    HOOK_TIME_BUDGET_MS: '60000',
+  }).catch(async (e) => {
+    rmSync(storeDir, { recursive: true, force: true });
+    throw e;
+  });
   let id = 0;
   const fresh = (words: number) => noteFor(texts, words, id++);
   try {
@@ -174,7 +222,26 @@ async function main() {
           texts1.push(t);
           return call(base, edge, t, i);
         });
-        latency[words][edge] = { p50: r1(percentile(calls.map((c) => c.ms), 50)), p95: r1(percentile(calls.map((c) => c.ms), 95)), p99: r1(percentile(calls.map((c) => c.ms), 99)) };
+        latency[words][edge] = {
+          p50: r1(
+            percentile(
+              calls.map((c) => c.ms),
+              50,
+            ),
+          ),
+          p95: r1(
+            percentile(
+              calls.map((c) => c.ms),
+              95,
+            ),
+          ),
+          p99: r1(
+            percentile(
+              calls.map((c) => c.ms),
+              99,
+            ),
+          ),
+        };
         if (edge === 'hook') calls.forEach((c, i) => e2eByNote.push({ words, text: texts1[i], ms: c.ms }));
         for (const c of calls) for (const [k, v] of Object.entries(c.stages)) stageTotals[k] = (stageTotals[k] ?? 0) + v;
       }
@@ -187,7 +254,21 @@ async function main() {
     const repeated = fresh(1400);
     await call(base, 'hook', repeated, 0);
     const cachedCalls = (await drive(1, n, (i) => call(base, 'hook', repeated, i))).calls;
-    const cached = { p50: r1(percentile(cachedCalls.map((c) => c.ms), 50)), p95: r1(percentile(cachedCalls.map((c) => c.ms), 95)), allCached: cachedCalls.every((c) => c.stages.infer === undefined || c.stages.infer === 0) };
+    const cached = {
+      p50: r1(
+        percentile(
+          cachedCalls.map((c) => c.ms),
+          50,
+        ),
+      ),
+      p95: r1(
+        percentile(
+          cachedCalls.map((c) => c.ms),
+          95,
+        ),
+      ),
+      allCached: cachedCalls.every((c) => c.stages.infer === undefined || c.stages.infer === 0),
+    };
     const rss = peakRss(child.pid!);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -200,7 +281,10 @@ async function main() {
       const rows = e2eByNote.filter((r) => r.words === words);
       const infer: number[] = [];
       for (const r of rows) infer.push((await classifier.classify(r.text)).timings!.inferMs);
-      const e2e = percentile(rows.map((r) => r.ms), 50);
+      const e2e = percentile(
+        rows.map((r) => r.ms),
+        50,
+      );
       const raw = percentile(infer, 50);
       ratio[words] = { e2eP50: r1(e2e), inferP50: r1(raw), ratio: Number((e2e / raw).toFixed(2)) };
     }
@@ -208,15 +292,27 @@ async function main() {
     const totalStage = STAGES.reduce((s, k) => s + (stageTotals[k] ?? 0), 0);
     const share = Object.fromEntries(STAGES.map((k) => [k, Number(((stageTotals[k] ?? 0) / totalStage).toFixed(3))]));
     const result = {
-      model: values.model, workers: Number(values.workers), ortThreads: Number(values.threads), notes: source, requestsPerCell: n, latencyMs: latency, throughputNotesPerSecond: throughput, cachedMs: cached,
-      serverPeakRssMiB: Math.round(rss / 2 ** 20), stageShare: share, endToEndOverInference: ratio,
+      model: values.model,
+      workers: Number(values.workers),
+      ortThreads: Number(values.threads),
+      notes: source,
+      requestsPerCell: n,
+      latencyMs: latency,
+      throughputNotesPerSecond: throughput,
+      cachedMs: cached,
+      serverPeakRssMiB: Math.round(rss / 2 ** 20),
+      stageShare: share,
+      endToEndOverInference: ratio,
       machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavgAtEnd: os.loadavg().map((x) => r1(x)) },
     };
     console.log(JSON.stringify(result, null, 2));
     const table = [
       '| note | hook p50 / p95 / p99 ms (c=1) | FHIR p50 / p95 / p99 ms (c=1) | end-to-end ÷ inference (p50) |',
       '|---|---|---|---|',
-      ...SIZES.map((w) => `| ~${w} words | ${latency[w].hook.p50} / ${latency[w].hook.p95} / ${latency[w].hook.p99} | ${latency[w].fhir.p50} / ${latency[w].fhir.p95} / ${latency[w].fhir.p99} | ${ratio[w].e2eP50} ÷ ${ratio[w].inferP50} = ${ratio[w].ratio} |`),
+      ...SIZES.map(
+        (w) =>
+          `| ~${w} words | ${latency[w].hook.p50} / ${latency[w].hook.p95} / ${latency[w].hook.p99} | ${latency[w].fhir.p50} / ${latency[w].fhir.p95} / ${latency[w].fhir.p99} | ${ratio[w].e2eP50} ÷ ${ratio[w].inferP50} = ${ratio[w].ratio} |`,
+      ),
       '',
       `Throughput (hook, ~1,400 words): ${throughput[1]} notes/s at c=1, ${throughput[4]} at c=4, ${throughput[16]} at c=16. Cached (same note again): p50 ${cached.p50} ms, p95 ${cached.p95} ms. Server peak RSS ${result.serverPeakRssMiB} MiB.`,
       `Server time by stage: ${STAGES.map((k) => `${k} ${(share[k] * 100).toFixed(1)}%`).join(', ')}.`,

@@ -120,7 +120,10 @@ function sample<T>(items: readonly T[], k: number, random: () => number): T[] {
     const j = i + Math.floor(random() * (picked.length - i));
     [picked[i], picked[j]] = [picked[j], picked[i]];
   }
-  return picked.slice(0, k).sort((a, b) => a - b).map((i) => items[i]);
+  return picked
+    .slice(0, k)
+    .sort((a, b) => a - b)
+    .map((i) => items[i]);
 }
 
 function figuresOf(measured: readonly Measured[]): FaithfulnessFigures {
@@ -156,7 +159,11 @@ export async function faithfulnessReport(dataFile: string, modelDir: string, lim
   const classifier = await createClassifier(modelDir, { intraOpThreads: 0 });
   try {
     const docs = readEvaluationData(dataFile).slice(0, limit);
-    const figures = await measureFaithfulness(classifier, docs.map((d) => d.text), seed);
+    const figures = await measureFaithfulness(
+      classifier,
+      docs.map((d) => d.text),
+      seed,
+    );
     return {
       model: { name: classifier.info.name, version: classifier.info.version, dir: modelDir },
       data: { file: dataFile, documents: docs.length },

@@ -27,7 +27,9 @@ const jest = spawnSync(process.execPath, [require.resolve('jest/bin/jest', { pat
 });
 try {
   const summary = JSON.parse(readFileSync(report, 'utf8'));
-  console.log(JSON.stringify({ command: `npm run fuzz -- --runs ${runs}`, passed: jest.status === 0, wallSeconds: (Date.now() - started) / 1000, ...summary }, null, 2));
+  console.log(
+    JSON.stringify({ command: `npm run fuzz -- --runs ${runs}`, passed: jest.status === 0, wallSeconds: (Date.now() - started) / 1000, ...summary }, null, 2),
+  );
 } catch {
   console.error('no fuzz report was written');
 }

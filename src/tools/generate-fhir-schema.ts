@@ -198,9 +198,7 @@ export function rebuildHl7Schema(source: FhirSchema, types: Map<string, R4Type>)
     out[name] = copy;
   }
 
-  const mapping = Object.fromEntries(
-    Object.entries(source.discriminator.mapping).filter(([, ref]) => isResourceRef({ $ref: ref })),
-  );
+  const mapping = Object.fromEntries(Object.entries(source.discriminator.mapping).filter(([, ref]) => isResourceRef({ $ref: ref })));
   const schema: FhirSchema = {
     ...source,
     discriminator: { ...source.discriminator, mapping },
@@ -239,10 +237,7 @@ function assertRefsResolve(schema: FhirSchema): void {
  */
 export function addObjectTypes(schema: FhirSchema): FhirSchema {
   const definitions = Object.fromEntries(
-    Object.entries(schema.definitions).map(([name, def]) => [
-      name,
-      def.properties && def.type === undefined ? { ...def, type: 'object' } : def,
-    ]),
+    Object.entries(schema.definitions).map(([name, def]) => [name, def.properties && def.type === undefined ? { ...def, type: 'object' } : def]),
   );
   return { ...schema, definitions };
 }

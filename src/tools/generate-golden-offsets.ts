@@ -84,9 +84,30 @@ const HELD_OUT = new Set(['emoji', 'emoji-sequences', 'astral', 'cjk', 'japanese
 // ---------------------------------------------------------------------------------------------
 // The long note
 
-
-const DRUGS = ['metformin', 'lisinopril', 'atorvastatin', 'furosemide', 'ceftriaxone', 'azithromycin', 'apixaban', 'insulin glargine', 'metoprolol', 'pantoprazole'];
-const DIAGNOSES = ['community-acquired pneumonia', 'acute kidney injury', 'congestive heart failure', 'atrial fibrillation', 'type 2 diabetes mellitus', 'COPD exacerbation', 'urinary tract infection', 'hypertension', 'iron-deficiency anemia', 'hyperlipidemia'];
+const DRUGS = [
+  'metformin',
+  'lisinopril',
+  'atorvastatin',
+  'furosemide',
+  'ceftriaxone',
+  'azithromycin',
+  'apixaban',
+  'insulin glargine',
+  'metoprolol',
+  'pantoprazole',
+];
+const DIAGNOSES = [
+  'community-acquired pneumonia',
+  'acute kidney injury',
+  'congestive heart failure',
+  'atrial fibrillation',
+  'type 2 diabetes mellitus',
+  'COPD exacerbation',
+  'urinary tract infection',
+  'hypertension',
+  'iron-deficiency anemia',
+  'hyperlipidemia',
+];
 const LABS = ['creatinine', 'hemoglobin', 'potassium', 'sodium', 'HbA1c', 'BNP', 'troponin', 'WBC count', 'lactate', 'eGFR'];
 const SENTENCES = [
   'The patient is a {age}-year-old with a history of {dx} and {dx2}.',
@@ -114,14 +135,21 @@ export function longClinicalNote(words = 2000, seed = 20261126): string {
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const fill: Record<string, () => string> = {
     age: () => String(int(18, 95)),
-    dx: () => pick(DIAGNOSES), dx2: () => pick(DIAGNOSES), dx3: () => pick(DIAGNOSES),
-    drug: () => pick(DRUGS), drug2: () => pick(DRUGS),
-    dose: () => String(pick([5, 10, 20, 40, 500, 1000])), dose2: () => String(pick([2.5, 25, 81, 250])),
+    dx: () => pick(DIAGNOSES),
+    dx2: () => pick(DIAGNOSES),
+    dx3: () => pick(DIAGNOSES),
+    drug: () => pick(DRUGS),
+    drug2: () => pick(DRUGS),
+    dose: () => String(pick([5, 10, 20, 40, 500, 1000])),
+    dose2: () => String(pick([2.5, 25, 81, 250])),
     lab: () => pick(LABS),
-    num: () => (int(5, 250) / 10).toFixed(1), num2: () => (int(5, 250) / 10).toFixed(1),
+    num: () => (int(5, 250) / 10).toFixed(1),
+    num2: () => (int(5, 250) / 10).toFixed(1),
     day: () => String(int(1, 9)),
     temp: () => (int(365, 403) / 10).toFixed(1),
-    hr: () => String(int(55, 130)), sys: () => String(int(90, 180)), dia: () => String(int(50, 100)),
+    hr: () => String(int(55, 130)),
+    sys: () => String(int(90, 180)),
+    dia: () => String(int(50, 100)),
     pct: () => String(int(25, 99)),
   };
   const out: string[] = [];
@@ -257,7 +285,11 @@ function byteLevelAlphabet(): string[] {
 function byteLevelBpe(texts: readonly string[], addPrefixSpace: boolean): object {
   const byteLevel = { type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: addPrefixSpace, use_regex: true };
   const words = countWords({ normalizer: null, pre_tokenizer: byteLevel }, texts);
-  const merges = learnMerges([...words].sort().map(([w, count]) => ({ symbols: Array.from(w), count })), 300, 2);
+  const merges = learnMerges(
+    [...words].sort().map(([w, count]) => ({ symbols: Array.from(w), count })),
+    300,
+    2,
+  );
   const vocab = withMerged(byteLevelAlphabet(), merges);
   return {
     version: '1.0',
@@ -292,7 +324,11 @@ function endOfWordBpe(texts: readonly string[]): object {
   const alphabet = alphabetOf(words);
   const symbolsOf = (w: string) => Array.from(w).map((c, i, all) => (i === all.length - 1 ? c + suffix : c));
   const trainable = [...words].sort().filter(([w]) => [...w].every((c) => alphabet.has(c)));
-  const merges = learnMerges(trainable.map(([w, count]) => ({ symbols: symbolsOf(w), count })), 400, 2);
+  const merges = learnMerges(
+    trainable.map(([w, count]) => ({ symbols: symbolsOf(w), count })),
+    400,
+    2,
+  );
   const specials = ['<unk>', '<pad>', '<s>', '</s>'];
   const chars = [...alphabet].sort().flatMap((c) => [c, c + suffix]);
   const vocab = withMerged([...specials, ...chars], merges);
@@ -321,7 +357,11 @@ function metaspaceBpe(texts: readonly string[]): object {
   }
   const alphabet = alphabetOf(words);
   const trainable = [...words].sort().filter(([w]) => [...w].every((c) => alphabet.has(c)));
-  const merges = learnMerges(trainable.map(([w, count]) => ({ symbols: Array.from(w), count })), 400, 2);
+  const merges = learnMerges(
+    trainable.map(([w, count]) => ({ symbols: Array.from(w), count })),
+    400,
+    2,
+  );
   const specials = ['<unk>', '<s>', '</s>'];
   const vocab = withMerged([...specials, ...[...alphabet].sort()], merges);
   return {
@@ -350,7 +390,9 @@ function metaspaceUnigram(texts: readonly string[]): object {
   const counts = new Map<string, number>();
   for (const text of texts) for (const token of js.encode(text, { add_special_tokens: false }).tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
   // In id order (Object.keys would put integer-like pieces such as "1" first).
-  const pieces = Object.entries(bpe.model.vocab).sort((a, b) => a[1] - b[1]).map(([piece]) => piece);
+  const pieces = Object.entries(bpe.model.vocab)
+    .sort((a, b) => a[1] - b[1])
+    .map(([piece]) => piece);
   const total = [...counts.values()].reduce((a, b) => a + b, 0) + pieces.length;
   const vocab = pieces.map((piece, rank) => [piece, Math.log(((counts.get(piece) ?? 0) + 1) / total) - rank * 1e-6] as [string, number]);
   return { ...bpe, model: { type: 'Unigram', unk_id: 0, vocab, byte_fallback: false } };
@@ -415,9 +457,7 @@ async function goldenTexts(native: NativeTokenizer, texts: readonly NamedText[])
 /** Texts where the JS library's ids differ from the reference's. */
 function jsDisagreements(json: object, golden: readonly GoldenText[], texts: readonly NamedText[]): string[] {
   const js = new Tokenizer(json, {});
-  return golden
-    .filter((g, i) => JSON.stringify(js.encode(texts[i].text, { add_special_tokens: false }).ids) !== JSON.stringify(g.ids))
-    .map((g) => g.name);
+  return golden.filter((g, i) => JSON.stringify(js.encode(texts[i].text, { add_special_tokens: false }).ids) !== JSON.stringify(g.ids)).map((g) => g.name);
 }
 
 /** JSON with one line per array of numbers or strings (readable diffs, modest size). */
@@ -465,9 +505,7 @@ async function main() {
   await codePointOffsetsAreUsed(native);
 
   const textsFile = path.join(dir, 'texts.json');
-  const texts = (JSON.parse(readFileSync(textsFile, 'utf8')) as NamedText[]).map((t) =>
-    t.name === LONG_NOTE_NAME ? { ...t, text: longClinicalNote() } : t,
-  );
+  const texts = (JSON.parse(readFileSync(textsFile, 'utf8')) as NamedText[]).map((t) => (t.name === LONG_NOTE_NAME ? { ...t, text: longClinicalNote() } : t));
   writeFileSync(textsFile, `[\n${texts.map((t) => `  { "name": ${visibleJson(t.name)}, "text": ${visibleJson(t.text)} }`).join(',\n')}\n]\n`);
   const training = texts.filter((t) => !HELD_OUT.has(t.name)).map((t) => t.text);
 
@@ -479,7 +517,12 @@ async function main() {
   }));
   for (const s of sources) writeFileSync(path.join(dir, s.file), `${JSON.stringify(s.json, null, 1)}\n`);
   const tinyFile = path.resolve(values['tiny-model']!);
-  sources.push({ name: 'tiny-model', file: path.relative(dir, tinyFile), json: JSON.parse(readFileSync(tinyFile, 'utf8')), generator: 'the tiny test model (npm run generate:test-model)' });
+  sources.push({
+    name: 'tiny-model',
+    file: path.relative(dir, tinyFile),
+    json: JSON.parse(readFileSync(tinyFile, 'utf8')),
+    generator: 'the tiny test model (npm run generate:test-model)',
+  });
 
   for (const s of sources) {
     const golden = await goldenTexts(native.Tokenizer.fromString(JSON.stringify(s.json)), texts);

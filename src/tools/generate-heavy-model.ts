@@ -78,7 +78,16 @@ export interface HeavyModelOptions {
 
 /** BioGPT's size (microsoft/biogpt: 24 layers, hidden 1024, 16 heads, FFN 4096, 42,384 tokens). */
 export const BIOGPT_SIZE: HeavyModelOptions = {
-  layers: 24, hidden: 1024, heads: 16, ffn: 4096, vocab: 42384, labels: 50, maxLength: 1024, seed: 1, int8: false, causal: true,
+  layers: 24,
+  hidden: 1024,
+  heads: 16,
+  ffn: 4096,
+  vocab: 42384,
+  labels: 50,
+  maxLength: 1024,
+  seed: 1,
+  int8: false,
+  causal: true,
 };
 
 /**
@@ -87,7 +96,16 @@ export const BIOGPT_SIZE: HeavyModelOptions = {
  * a few seconds): for tests of time budgets.
  */
 export const TIMING_TEST_SIZE: HeavyModelOptions = {
-  layers: 6, hidden: 512, heads: 8, ffn: 2048, vocab: 8000, labels: 50, maxLength: 512, seed: 1, int8: false, causal: true,
+  layers: 6,
+  hidden: 512,
+  heads: 8,
+  ffn: 2048,
+  vocab: 8000,
+  labels: 50,
+  maxLength: 512,
+  seed: 1,
+  int8: false,
+  causal: true,
 };
 
 export interface HeavyModelSummary {
@@ -218,7 +236,10 @@ class ExternalDataFile {
   private readonly fd: number;
   private offset = 0;
 
-  constructor(dir: string, readonly location: string) {
+  constructor(
+    dir: string,
+    readonly location: string,
+  ) {
     this.fd = openSync(path.join(dir, location), 'w');
   }
 
@@ -241,7 +262,7 @@ class ExternalDataFile {
   }
 
   private write(bytes: Uint8Array): void {
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, this.offset + done);
+    for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, this.offset + done);
     this.offset += bytes.length;
   }
 }
@@ -366,7 +387,11 @@ export function generateHeavyModel(dir: string, options: HeavyModelOptions): Hea
     store(name, new Float32Array(count).fill(value), [count]);
   };
   const ints = (name: string, values: number[], dims = [values.length]) =>
-    g.initializer(name, BigInt64Array.from(values, (v) => BigInt(v)), dims);
+    g.initializer(
+      name,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+      dims,
+    );
   const scalar = (name: string, value: number) => g.initializer(name, Float32Array.from([value]), []);
 
   /** `x · W + b` for `x [..., inDim]`; int8: quantize_dynamic's pattern. Returns the output name. */
@@ -383,7 +408,13 @@ export function generateHeavyModel(dir: string, options: HeavyModelOptions): Hea
       store(`${name}.weight_zero_point`, zeroPoints, [outDim]);
       g.node('DynamicQuantizeLinear', [x], [`${name}/x_quantized`, `${name}/x_scale`, `${name}/x_zero_point`], {}, `${name}/DynamicQuantizeLinear`)
         .node('Mul', [`${name}/x_scale`, `${name}.weight_scale`], [`${name}/scale`], {}, `${name}/MulScales`)
-        .node('MatMulInteger', [`${name}/x_quantized`, `${name}.weight_quantized`, `${name}/x_zero_point`, `${name}.weight_zero_point`], [`${name}/MatMulInteger_output`], {}, `${name}/MatMulInteger`)
+        .node(
+          'MatMulInteger',
+          [`${name}/x_quantized`, `${name}.weight_quantized`, `${name}/x_zero_point`, `${name}.weight_zero_point`],
+          [`${name}/MatMulInteger_output`],
+          {},
+          `${name}/MatMulInteger`,
+        )
         .node('Cast', [`${name}/MatMulInteger_output`], [`${name}/Cast_output`], { to: attr.i(FLOAT) }, `${name}/Cast`)
         .node('Mul', [`${name}/Cast_output`, `${name}/scale`], [product], {}, `${name}/MulOutput`);
     }
@@ -443,8 +474,11 @@ export function generateHeavyModel(dir: string, options: HeavyModelOptions): Hea
     store('embed_tokens.weight_quantized', q, [V, D]);
     scalar('embed_tokens.weight_scale', scale);
     g.initializer('embed_tokens.weight_zero_point', Int8Array.from([0]), []);
-    g.node('Gather', ['embed_tokens.weight_quantized', 'input_ids'], ['tokens_quantized'], { axis: attr.i(0) })
-      .node('DequantizeLinear', ['tokens_quantized', 'embed_tokens.weight_scale', 'embed_tokens.weight_zero_point'], ['tokens']);
+    g.node('Gather', ['embed_tokens.weight_quantized', 'input_ids'], ['tokens_quantized'], { axis: attr.i(0) }).node(
+      'DequantizeLinear',
+      ['tokens_quantized', 'embed_tokens.weight_scale', 'embed_tokens.weight_zero_point'],
+      ['tokens'],
+    );
   }
   store('embed_positions.weight', random(maxLength * D), [maxLength, D]);
   g.node('Mul', ['tokens', 'embed_scale'], ['tokens_scaled'])
@@ -538,7 +572,11 @@ export function generateHeavyModel(dir: string, options: HeavyModelOptions): Hea
 
 const FLOAT = 1; // TensorProto.DataType FLOAT, for Cast
 const ELEM_TYPE: Readonly<Record<string, 'float32' | 'int8' | 'uint8' | 'int32' | 'int64'>> = {
-  Float32Array: 'float32', Int8Array: 'int8', Uint8Array: 'uint8', Int32Array: 'int32', BigInt64Array: 'int64',
+  Float32Array: 'float32',
+  Int8Array: 'int8',
+  Uint8Array: 'uint8',
+  Int32Array: 'int32',
+  BigInt64Array: 'int64',
 };
 
 /**
@@ -633,7 +671,9 @@ async function benchOne(dir: string, runs: number, threads: number): Promise<Ben
 /** Runs benchOne for `dir` in a child process of this script and returns its result. */
 function benchInChild(dir: string, runs: number, threads: number): Promise<BenchResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['--bench-one', dir, '--runs', String(runs), '--threads', String(threads)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(__filename, ['--bench-one', dir, '--runs', String(runs), '--threads', String(threads)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let result: BenchResult | undefined;
     child.on('message', (message) => (result = message as BenchResult));
     child.on('error', reject);
@@ -694,10 +734,16 @@ async function main(): Promise<void> {
       logitRange: [round(Math.min(...logits), 3), round(Math.max(...logits), 3)],
     }));
     const load = os.loadavg().map((x) => round(x, 2));
-    console.log(JSON.stringify({
-      results: report,
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30), loadAverage: load, node: process.version },
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          results: report,
+          machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30), loadAverage: load, node: process.version },
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
 
@@ -718,7 +764,9 @@ async function main(): Promise<void> {
   const dir = path.resolve(values.out ?? path.join(PROJECT_ROOT, 'models', int8 ? 'heavy-int8' : 'heavy'));
   console.error(`generating ${parameterCount(options).toLocaleString('en-US')} parameters${int8 ? ' (int8)' : ''} into ${dir}…`);
   const summary = generateHeavyModel(dir, options);
-  console.error(`wrote ${dir}: ${summary.parameters.toLocaleString('en-US')} parameters, model.onnx ${mib(summary.graphBytes)} MiB + ${DATA_FILE} ${mib(summary.dataBytes)} MiB, vocab ${summary.vocab}, in ${round(summary.seconds)} s`);
+  console.error(
+    `wrote ${dir}: ${summary.parameters.toLocaleString('en-US')} parameters, model.onnx ${mib(summary.graphBytes)} MiB + ${DATA_FILE} ${mib(summary.dataBytes)} MiB, vocab ${summary.vocab}, in ${round(summary.seconds)} s`,
+  );
   if (!values['no-check']) {
     // The service's own loader is the check: contract, tokenizer, labels, probe inference.
     const started = performance.now();
@@ -727,7 +775,9 @@ async function main(): Promise<void> {
     const result = await classifier.classify('Chest x-ray showed a right lower lobe infiltrate consistent with pneumonia.');
     await classifier.dispose();
     if (result.logits.some((x) => !Number.isFinite(x))) throw new Error('the model gives non-finite logits');
-    console.error(`checked: createClassifier loads it in ${round(loaded / 1000)} s; logits finite, in [${round(Math.min(...result.logits), 3)}, ${round(Math.max(...result.logits), 3)}]`);
+    console.error(
+      `checked: createClassifier loads it in ${round(loaded / 1000)} s; logits finite, in [${round(Math.min(...result.logits), 3)}, ${round(Math.max(...result.logits), 3)}]`,
+    );
   }
 }
 

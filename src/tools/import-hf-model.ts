@@ -150,13 +150,15 @@ export async function importHfModel(options: ImportOptions): Promise<ImportResul
   await checkOutIsFree(out);
 
   const notes: string[] = [];
-  const hfConfig = await readJsonObject(path.join(hfDir, 'config.json'), 'the model\'s Hugging Face config.json (model.config.save_pretrained)');
+  const hfConfig = await readJsonObject(path.join(hfDir, 'config.json'), "the model's Hugging Face config.json (model.config.save_pretrained)");
   const modelFile = await findModelFile(hfDir, options.onnxFile);
 
   const positions = hfConfig.max_position_embeddings ?? hfConfig.n_positions;
   if (typeof positions === 'number') {
     if (maxLength > positions) {
-      throw new Error(`--max-length ${maxLength} exceeds the model's max_position_embeddings ${positions} (config.json): windows longer than the position table cannot run`);
+      throw new Error(
+        `--max-length ${maxLength} exceeds the model's max_position_embeddings ${positions} (config.json): windows longer than the position table cannot run`,
+      );
     }
   } else {
     notes.push('config.json names no max_position_embeddings: --max-length was not checked against the model');
@@ -168,11 +170,13 @@ export async function importHfModel(options: ImportOptions): Promise<ImportResul
   const tokenizer = await tokenizerOf(hfDir);
   const vocabSize = vocabSizeOf(tokenizer.json);
   if (typeof hfConfig.vocab_size === 'number' && vocabSize > hfConfig.vocab_size) {
-    throw new Error(`the tokenizer has ids up to ${vocabSize - 1} but the model's vocab_size is ${hfConfig.vocab_size} (config.json): they do not belong together`);
+    throw new Error(
+      `the tokenizer has ids up to ${vocabSize - 1} but the model's vocab_size is ${hfConfig.vocab_size} (config.json): they do not belong together`,
+    );
   }
 
   const padTokenId = hfConfig.pad_token_id;
-  if (!Number.isInteger(padTokenId)) notes.push('config.json has no pad_token_id: padding uses the tokenizer\'s pad token');
+  if (!Number.isInteger(padTokenId)) notes.push("config.json has no pad_token_id: padding uses the tokenizer's pad token");
   const microF1 = options.microF1 === undefined ? DEFAULTS.microF1 : options.microF1;
   if (microF1 !== null && !(microF1 >= 0 && microF1 <= 1)) throw new Error(`--micro-f1 ${microF1} must be a number in [0, 1] or none`);
   const config: BundleConfig = {
@@ -253,21 +257,27 @@ function labelsOf(id2label: unknown, labelsText: string | undefined, notes: stri
   if (procedures.length > 0) throw pcsError(procedures);
   if (labelsText === undefined) {
     if (!fromConfig) {
-      throw new Error('config.json has no id2label: pass --labels <file> with one ICD-10-CM code per line in the model\'s output order');
+      throw new Error("config.json has no id2label: pass --labels <file> with one ICD-10-CM code per line in the model's output order");
     }
     const notCodes = fromConfig.filter((label) => !dottedIcd10Code(label));
     if (notCodes.length > 0) {
-      const examples = notCodes.slice(0, 3).map((l) => `"${l}"`).join(', ');
+      const examples = notCodes
+        .slice(0, 3)
+        .map((l) => `"${l}"`)
+        .join(', ');
       throw new Error(
         `config.json id2label are not ICD-10-CM codes (${notCodes.length} of ${fromConfig.length}, e.g. ${examples}): ` +
-          'pass --labels <file> with one code per line in the model\'s output order (optionally a tab and the display text)',
+          "pass --labels <file> with one code per line in the model's output order (optionally a tab and the display text)",
       );
     }
     notes.push('labels.json displays are the codes themselves (no --labels file with displays): cards will show the code as its title');
     return uniqueLabels(fromConfig.map((label) => ({ code: dottedIcd10Code(label)!, display: dottedIcd10Code(label)! })));
   }
 
-  const lines = labelsText.split(/\r?\n/).map((line, i) => ({ line, n: i + 1 })).filter(({ line }) => line.trim() && !line.startsWith('#'));
+  const lines = labelsText
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, n: i + 1 }))
+    .filter(({ line }) => line.trim() && !line.startsWith('#'));
   const labels = lines.map(({ line, n }) => {
     const [rawCode, ...rest] = line.split('\t');
     const code = dottedIcd10Code(rawCode);
@@ -348,7 +358,9 @@ async function tokenizerOf(hfDir: string): Promise<TokenizerSource> {
   const tokenizerConfig = existsSync(file('tokenizer_config.json')) ? await readJsonObject(file('tokenizer_config.json'), 'tokenizer_config.json') : {};
   const tokenizerClass = tokenizerConfig.tokenizer_class;
   if (tokenizerClass !== undefined && tokenizerClass !== 'BioGptTokenizer') {
-    throw new Error(`${hfDir} has vocab.json + merges.txt of a ${String(tokenizerClass)}: only BioGptTokenizer files can be converted; export a tokenizer.json (a fast tokenizer) instead`);
+    throw new Error(
+      `${hfDir} has vocab.json + merges.txt of a ${String(tokenizerClass)}: only BioGptTokenizer files can be converted; export a tokenizer.json (a fast tokenizer) instead`,
+    );
   }
   const vocab = await readJsonObject(file('vocab.json'), 'vocab.json');
   const merges = await readText(file('merges.txt'), 'merges.txt');
@@ -397,13 +409,19 @@ const XML_ESCAPES: [string, string][] = [
 // and a final period keeps the period. `No`, `no`, `Art` and `pp` only before a number.
 const NONBREAKING_PREFIXES = [
   ...'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-  ...'Adj Adm Adv Asst Bart Bldg Brig Bros Capt Cmdr Col Comdr Con Corp Cpl DR Dr Drs Ens Gen Gov Hon Hr Hosp Insp Lt MM MR MRS MS Maj Messrs Mlle Mme Mr Mrs Ms Msgr Op Ord Pfc Ph Prof Pvt Rep Reps Res Rev Rt Sen Sens Sfc Sgt Sr St Supt Surg'.split(' '),
+  ...'Adj Adm Adv Asst Bart Bldg Brig Bros Capt Cmdr Col Comdr Con Corp Cpl DR Dr Drs Ens Gen Gov Hon Hr Hosp Insp Lt MM MR MRS MS Maj Messrs Mlle Mme Mr Mrs Ms Msgr Op Ord Pfc Ph Prof Pvt Rep Reps Res Rev Rt Sen Sens Sfc Sgt Sr St Supt Surg'.split(
+    ' ',
+  ),
   ...'v vs i.e rev e.g ca approx cf Cf Nos Nr Jan Feb Mar Apr Jun Jul Aug Sep Oct Nov Dec'.split(' '),
 ];
 const NUMERIC_ONLY_PREFIXES = ['No', 'no', 'Art', 'pp'];
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const alternation = (words: string[]) => [...words].sort((a, b) => b.length - a.length).map(escapeRegex).join('|');
+const alternation = (words: string[]) =>
+  [...words]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegex)
+    .join('|');
 
 // Token start / end as Moses sees them after padding: not inside a run of letters, digits,
 // periods or backticks (the characters Moses leaves inside tokens).
@@ -525,7 +543,8 @@ export function bioGptTokenizerJson(
 function vocabSizeOf(json: Record<string, unknown>): number {
   const model = json.model as { vocab?: Record<string, number> | [string, number][] } | undefined;
   const ids: number[] = [];
-  if (Array.isArray(model?.vocab)) model.vocab.forEach((_, i) => ids.push(i)); // Unigram: [piece, score][]
+  if (Array.isArray(model?.vocab))
+    model.vocab.forEach((_, i) => ids.push(i)); // Unigram: [piece, score][]
   else ids.push(...Object.values(model?.vocab ?? {}));
   for (const token of (json.added_tokens as { id: number }[] | undefined) ?? []) ids.push(token.id);
   return ids.reduce((max, id) => Math.max(max, id + 1), 0);
@@ -680,7 +699,10 @@ async function main() {
       threads: { type: 'string' },
     },
   });
-  if (!values['hf-dir'] || !values.out) throw new UsageError('usage: import-hf-model --hf-dir <export dir> --out <bundle dir> [--labels <file>] [--threshold 0.4] [--max-length 1024] [--overlap 124] [--name <name>] [--version <version>] [--clinically-meaningful] [--micro-f1 <number|none>] [--onnx <file>] [--threads <n>]');
+  if (!values['hf-dir'] || !values.out)
+    throw new UsageError(
+      'usage: import-hf-model --hf-dir <export dir> --out <bundle dir> [--labels <file>] [--threshold 0.4] [--max-length 1024] [--overlap 124] [--name <name>] [--version <version>] [--clinically-meaningful] [--micro-f1 <number|none>] [--onnx <file>] [--threads <n>]',
+    );
   const number = (flag: string, raw: string | undefined) => {
     if (raw === undefined) return undefined;
     const value = Number(raw);

@@ -33,7 +33,10 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 /** Paragraphs of the fixture notes (blank-line separated), the material notes are made of. */
 function noteSections(): { heading: string[]; body: string[] } {
   const texts = ['discharge-summary.txt', 'context.txt'].map((f) => readFileSync(path.join(FIXTURES, 'notes', f), 'utf8'));
-  const sections = texts.flatMap((t) => t.split(/\n\s*\n/)).map((s) => s.trim()).filter(Boolean);
+  const sections = texts
+    .flatMap((t) => t.split(/\n\s*\n/))
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { heading: sections.filter((s) => s === 'DISCHARGE SUMMARY'), body: sections.filter((s) => s !== 'DISCHARGE SUMMARY') };
 }
 
@@ -70,9 +73,15 @@ function requestBuilders(random: () => number) {
       const body = structuredClone(fhir);
       const doc = body.parameter.find((p: { name: string }) => p.name === 'document').resource;
       // One in four as HTML (the markup path), the others plain text.
-      doc.content[0].attachment = random() < 0.25
-        ? { contentType: 'text/html; charset=utf-8', data: b64(html.replace('</body>', `<p>${randomNote(random).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\n\n/g, '</p><p>')}</p></body>`)) }
-        : { contentType: 'text/plain; charset=utf-8', data: b64(randomNote(random)) };
+      doc.content[0].attachment =
+        random() < 0.25
+          ? {
+              contentType: 'text/html; charset=utf-8',
+              data: b64(
+                html.replace('</body>', `<p>${randomNote(random).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/\n\n/g, '</p><p>')}</p></body>`),
+              ),
+            }
+          : { contentType: 'text/plain; charset=utf-8', data: b64(randomNote(random)) };
       return JSON.stringify(body);
     },
   };
@@ -120,7 +129,9 @@ function startServer(modelDir: string, storeDir: string): Promise<Server> {
     }, 60_000);
     let buffer = '';
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const lines = buffer.split('\n');
@@ -181,17 +192,28 @@ async function main() {
   const latencies: number[] = [];
   const base = `http://127.0.0.1:${server.port}`;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: base,
-      connections,
-      duration: seconds,
-      timeout: 10,
-      // autocannon cycles through these per connection: the two edges alternate.
-      requests: [
-        { method: 'POST', path: '/cds-services/icd10cm-suggestions', setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/json' }, body: build.cds() }) },
-        { method: 'POST', path: '/fhir/DocumentReference/$suggest-conditions', setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/fhir+json' }, body: build.fhir() }) },
-      ],
-    }, (error, done) => (error ? reject(error) : resolve(done)));
+    const instance = autocannon(
+      {
+        url: base,
+        connections,
+        duration: seconds,
+        timeout: 10,
+        // autocannon cycles through these per connection: the two edges alternate.
+        requests: [
+          {
+            method: 'POST',
+            path: '/cds-services/icd10cm-suggestions',
+            setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/json' }, body: build.cds() }),
+          },
+          {
+            method: 'POST',
+            path: '/fhir/DocumentReference/$suggest-conditions',
+            setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/fhir+json' }, body: build.fhir() }),
+          },
+        ],
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
     instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   });
   clearInterval(sampler);
@@ -228,7 +250,15 @@ async function main() {
       mean: round(result.latency.mean),
     },
     throughput: { requestsPerSecond: round(result.requests.average), kBPerSecond: round(result.throughput.average / 1024) },
-    rssMb: { start: rss[0].mb, afterWarmup: warmupEnd.mb, max: Math.max(...rss.map((r) => r.mb)), last: last.mb, growthAfterWarmup: growth, bound: maxGrowth, samples: rss },
+    rssMb: {
+      start: rss[0].mb,
+      afterWarmup: warmupEnd.mb,
+      max: Math.max(...rss.map((r) => r.mb)),
+      last: last.mb,
+      growthAfterWarmup: growth,
+      bound: maxGrowth,
+      samples: rss,
+    },
     server: { errorsLogged: server.errors.length, exitCode },
   };
   const json = JSON.stringify(report, null, 2);

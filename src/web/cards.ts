@@ -66,7 +66,11 @@ export interface CardHandlers {
   reject(index: number, reason: Reason | undefined, comment: string): void;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -91,17 +95,18 @@ export function renderCard(view: CardView, index: number, evidence: CardEvidence
   const article = el('article', { className: `card indicator-${view.indicator}` });
   article.setAttribute('aria-labelledby', `${id}-select`);
   article.dataset.card = String(index);
-  article.append(
-    el('p', { className: `indicator indicator-${view.indicator}` }, INDICATOR_LABEL[view.indicator]),
-    el('h3', { className: 'summary' }, select),
-  );
+  article.append(el('p', { className: `indicator indicator-${view.indicator}` }, INDICATOR_LABEL[view.indicator]), el('h3', { className: 'summary' }, select));
   if (view.detail) article.append(el('div', { className: 'detail' }, renderMarkdown(parseMarkdown(view.detail))));
 
   if (evidence.passages.length > 0 || evidence.unplaced > 0) {
     const list = el('ul', { className: 'passages' });
     for (const p of evidence.passages) {
-      const button = el('button', { type: 'button', className: 'passage-link' },
-        `Passage ${p.index + 1} `, el('span', { className: `badge status-${p.status}` }, p.status === 'undetermined' ? 'status not determined' : p.status));
+      const button = el(
+        'button',
+        { type: 'button', className: 'passage-link' },
+        `Passage ${p.index + 1} `,
+        el('span', { className: `badge status-${p.status}` }, p.status === 'undetermined' ? 'status not determined' : p.status),
+      );
       button.dataset.passage = p.id;
       button.addEventListener('click', () => on.showPassage(index, p.id));
       list.append(el('li', {}, button));
@@ -110,9 +115,21 @@ export function renderCard(view: CardView, index: number, evidence: CardEvidence
     article.append(el('h4', { className: 'visually-hidden' }, `Evidence for ${evidence.code || view.summary}`), list);
   }
   if (view.links.length > 0) {
-    article.append(el('ul', { className: 'links' }, ...view.links.map((link) => el('li', {}, link.url
-      ? el('a', { href: link.url, target: '_blank', rel: 'noopener noreferrer' }, link.label)
-      : `${link.label} (link not shown: only http and https links are opened)`))));
+    article.append(
+      el(
+        'ul',
+        { className: 'links' },
+        ...view.links.map((link) =>
+          el(
+            'li',
+            {},
+            link.url
+              ? el('a', { href: link.url, target: '_blank', rel: 'noopener noreferrer' }, link.label)
+              : `${link.label} (link not shown: only http and https links are opened)`,
+          ),
+        ),
+      ),
+    );
   }
   if (view.source) article.append(el('p', { className: 'source' }, 'Source: ', el('span', {}, view.source)));
 

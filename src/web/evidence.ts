@@ -76,25 +76,44 @@ export function statusOfNote(text: string): { status: Status; context: string } 
  * @param documentRef - the reference of the DocumentReference the page sent, e.g. "DocumentReference/review-note"
  */
 export function evidenceOf(card: unknown, cardIndex: number, boundaries: readonly number[], documentRef: string): CardEvidence {
-  const action = arr(obj(arr(obj(card)?.suggestions)[0])?.actions).map(obj).find((a) => a?.type === 'create');
+  const action = arr(obj(arr(obj(card)?.suggestions)[0])?.actions)
+    .map(obj)
+    .find((a) => a?.type === 'create');
   const condition = obj(action?.resource);
   if (condition?.resourceType !== 'Condition') return { code: '', passages: [], unplaced: 0 };
-  const coding = arr(obj(condition.code)?.coding).map(obj).find((c) => c?.system === ICD10CM_SYSTEM);
+  const coding = arr(obj(condition.code)?.coding)
+    .map(obj)
+    .find((c) => c?.system === ICD10CM_SYSTEM);
   const code = typeof coding?.code === 'string' ? coding.code : '';
-  const notes = arr(condition.note).map((n) => obj(n)?.text).filter((t): t is string => typeof t === 'string')
-    .map(statusOfNote).filter((s) => s !== undefined);
-  const derivations = arr(condition.extension).map(obj).filter((e) => e?.url === DERIVATION_REFERENCE);
+  const notes = arr(condition.note)
+    .map((n) => obj(n)?.text)
+    .filter((t): t is string => typeof t === 'string')
+    .map(statusOfNote)
+    .filter((s) => s !== undefined);
+  const derivations = arr(condition.extension)
+    .map(obj)
+    .filter((e) => e?.url === DERIVATION_REFERENCE);
   const codePoints = boundaries.length - 1;
   const passages: Passage[] = [];
   let unplaced = 0;
   derivations.forEach((d, index) => {
     // The service writes one "Source text" note per derivation-reference, in the same order.
-    const parts = new Map(arr(d?.extension).map(obj).map((p) => [p?.url, p] as const));
+    const parts = new Map(
+      arr(d?.extension)
+        .map(obj)
+        .map((p) => [p?.url, p] as const),
+    );
     const offset = parts.get('offset')?.valueInteger;
     const length = parts.get('length')?.valueInteger;
     const reference = obj(parts.get('reference')?.valueReference)?.reference;
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || (offset as number) < 0 || (length as number) < 0 ||
-        (offset as number) + (length as number) > codePoints || (reference !== undefined && reference !== documentRef)) {
+    if (
+      !Number.isInteger(offset) ||
+      !Number.isInteger(length) ||
+      (offset as number) < 0 ||
+      (length as number) < 0 ||
+      (offset as number) + (length as number) > codePoints ||
+      (reference !== undefined && reference !== documentRef)
+    ) {
       unplaced++;
       return;
     }

@@ -69,11 +69,7 @@ export interface Reason {
  * @param outcome - accepted (with the suggestion's uuid) or overridden (with an optional reason and comment)
  * @param now - when the user acted (outcomeTimestamp)
  */
-export function feedbackBody(
-  card: string,
-  outcome: { accepted: string } | { overridden: { reason?: Reason; comment?: string } },
-  now: Date,
-): object {
+export function feedbackBody(card: string, outcome: { accepted: string } | { overridden: { reason?: Reason; comment?: string } }, now: Date): object {
   const entry: Record<string, unknown> = { card, outcomeTimestamp: now.toISOString() };
   if ('accepted' in outcome) {
     entry.outcome = 'accepted';

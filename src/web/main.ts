@@ -101,8 +101,13 @@ async function analyse(): Promise<void> {
   const cards = (answer.body as { cards?: unknown } | undefined)?.cards;
   if (!answer.ok || !Array.isArray(cards)) {
     say('');
-    fail(answer.status === 401 ? unauthorized(answer, 'No suggestions', path, sentToken !== '')
-      : answer.ok ? 'The service answered without cards.' : `No suggestions: the service answered ${describeFailure(answer)}.`);
+    fail(
+      answer.status === 401
+        ? unauthorized(answer, 'No suggestions', path, sentToken !== '')
+        : answer.ok
+          ? 'The service answered without cards.'
+          : `No suggestions: the service answered ${describeFailure(answer)}.`,
+    );
     return;
   }
   showResults(note, cards);
@@ -113,13 +118,20 @@ function showResults(note: string, cards: unknown[]): void {
   const boundaries = codePointBoundaries(note);
   state.views = cards.map(cardView);
   state.evidence = cards.map((card, i) => evidenceOf(card, i, boundaries, DOCUMENT_REF));
-  state.marks = renderNote(noteView, note, state.evidence.flatMap((e) => e.passages));
+  state.marks = renderNote(
+    noteView,
+    note,
+    state.evidence.flatMap((e) => e.passages),
+  );
   state.items = state.views.map((view, i) => renderCard(view, i, state.evidence[i], { select, showPassage, accept, reject }));
   cardList.replaceChildren(...state.items);
   form.hidden = true;
   result.hidden = false;
-  say(cards.length === 0 ? 'The service made no suggestions for this note.'
-    : `${cards.length} suggestion${cards.length === 1 ? '' : 's'}. Select a card to highlight its evidence in the note.`);
+  say(
+    cards.length === 0
+      ? 'The service made no suggestions for this note.'
+      : `${cards.length} suggestion${cards.length === 1 ? '' : 's'}. Select a card to highlight its evidence in the note.`,
+  );
   cardsHeading.focus();
 }
 
@@ -140,7 +152,10 @@ function select(index: number): void {
   });
   noteView.classList.add('has-selection');
   for (const mark of noteView.querySelectorAll<HTMLElement>('mark')) {
-    mark.classList.toggle('selected', (mark.dataset.passages ?? '').split(' ').some((id) => chosen.has(id)));
+    mark.classList.toggle(
+      'selected',
+      (mark.dataset.passages ?? '').split(' ').some((id) => chosen.has(id)),
+    );
   }
   for (const badge of noteView.querySelectorAll<HTMLElement>('.badge')) badge.classList.toggle('selected', chosen.has(badge.dataset.passage ?? ''));
   const first = state.marks.get(passagesOf(index)[0]?.id ?? '')?.[0];
@@ -186,7 +201,12 @@ async function sendFeedback(index: number, body: object, outcome: 'accepted' | '
   if (answer.ok) {
     showFeedback(item, `Feedback stored: ${outcome === 'accepted' ? 'accepted' : 'rejected (overridden)'} (HTTP ${answer.status}).`, outcome);
   } else {
-    showFeedback(item, answer.status === 401 ? unauthorized(answer, 'Feedback not stored', path, sentToken !== '') : `Feedback not stored: the service answered ${describeFailure(answer)}.`);
+    showFeedback(
+      item,
+      answer.status === 401
+        ? unauthorized(answer, 'Feedback not stored', path, sentToken !== '')
+        : `Feedback not stored: the service answered ${describeFailure(answer)}.`,
+    );
   }
 }
 

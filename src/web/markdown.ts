@@ -15,9 +15,7 @@ export type Inline =
   | { type: 'code'; text: string }
   | { type: 'br' };
 
-export type Block =
-  | { type: 'paragraph'; children: Inline[] }
-  | { type: 'quote'; children: Block[] };
+export type Block = { type: 'paragraph'; children: Inline[] } | { type: 'quote'; children: Block[] };
 
 // GFM §2.4: any ASCII punctuation may be backslash-escaped.
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
@@ -40,9 +38,17 @@ function parseBlocks(lines: readonly string[], depth: number): Block[] {
   const flush = () => {
     if (group.length === 0) return;
     const quoted = depth < MAX_QUOTE_DEPTH && group.every((l) => /^ {0,3}>/.test(l));
-    blocks.push(quoted
-      ? { type: 'quote', children: parseBlocks(group.map((l) => l.replace(/^ {0,3}> ?/, '')), depth + 1) }
-      : { type: 'paragraph', children: parseParagraph(group) });
+    blocks.push(
+      quoted
+        ? {
+            type: 'quote',
+            children: parseBlocks(
+              group.map((l) => l.replace(/^ {0,3}> ?/, '')),
+              depth + 1,
+            ),
+          }
+        : { type: 'paragraph', children: parseParagraph(group) },
+    );
     group = [];
   };
   for (const line of lines) {

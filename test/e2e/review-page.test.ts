@@ -28,7 +28,11 @@ const DERIVATION = 'http://hl7.org/fhir/StructureDefinition/derivation-reference
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // Loose shapes of what the service answers (the page and these tests read them as JSON).
-interface Ext { url: string; valueInteger?: number; extension?: Ext[] }
+interface Ext {
+  url: string;
+  valueInteger?: number;
+  extension?: Ext[];
+}
 interface Card {
   uuid: string;
   summary: string;
@@ -41,10 +45,12 @@ function passagesOf(card: Card): { text: string; status: string }[] {
   const condition = card.suggestions[0].actions[0].resource;
   const codePoints = Array.from(NOTE);
   const statuses = condition.note.map((n) => /^Source text: "[\s\S]*" \((\w+)/.exec(n.text)?.[1]).filter(Boolean) as string[];
-  return condition.extension.filter((e) => e.url === DERIVATION).map((e, i) => {
-    const part = (name: string) => e.extension!.find((x) => x.url === name)!.valueInteger!;
-    return { text: codePoints.slice(part('offset'), part('offset') + part('length')).join(''), status: statuses[i] };
-  });
+  return condition.extension
+    .filter((e) => e.url === DERIVATION)
+    .map((e, i) => {
+      const part = (name: string) => e.extension!.find((x) => x.url === name)!.valueInteger!;
+      return { text: codePoints.slice(part('offset'), part('offset') + part('length')).join(''), status: statuses[i] };
+    });
 }
 const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.coding[0].code;
 
@@ -67,8 +73,16 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
       context = await chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
         viewport: { width: 1280, height: 720 },
       });
     });
@@ -168,20 +182,28 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
       expect(texts.length).toBe(unique.size);
       for (const text of texts) expect(unique.has(text)).toBe(true);
       // The note around the marks is the note: nothing lost or added but the badges.
-      const shown = await page.locator('#note-view').evaluate((pre) => Array.from(pre.childNodes as ArrayLike<{ nodeName: string; textContent: string }>)
-        .filter((n) => n.nodeName !== 'SPAN').map((n) => n.textContent).join(''));
+      const shown = await page.locator('#note-view').evaluate((pre) =>
+        Array.from(pre.childNodes as ArrayLike<{ nodeName: string; textContent: string }>)
+          .filter((n) => n.nodeName !== 'SPAN')
+          .map((n) => n.textContent)
+          .join(''),
+      );
       expect(shown).toBe(NOTE);
       // The fixture has both present and historical mentions; each status has its own style.
       const statuses = await page.locator('#note-view mark').evaluateAll((ms) => ms.map((m) => m.dataset.status));
       expect(new Set(statuses)).toEqual(new Set(['present', 'historical', 'uncertain']));
-      const styles = await page.locator('#note-view mark').evaluateAll((ms) => ms.map((m) => getComputedStyle(m).textDecorationStyle + getComputedStyle(m).textDecorationLine));
+      const styles = await page
+        .locator('#note-view mark')
+        .evaluateAll((ms) => ms.map((m) => getComputedStyle(m).textDecorationStyle + getComputedStyle(m).textDecorationLine));
       expect(new Set(styles).size).toBe(3);
     });
 
     test('selecting a card highlights its passages and scrolls the first into view', async () => {
       const { cards } = await analyse();
       const view = page.locator('#note-view');
-      await view.evaluate((pre) => { pre.scrollTop = pre.scrollHeight; });
+      await view.evaluate((pre) => {
+        pre.scrollTop = pre.scrollHeight;
+      });
       const last = cards.length - 1;
       await page.locator('#card-0-select').click();
       await expect(page.locator('#card-0-select').getAttribute('aria-pressed')).resolves.toBe('true');
@@ -192,16 +214,19 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
       for (const [k, ids] of selected.entries()) expect(ids!.split(' ')).toContain(own[k]);
       const firstMark = page.locator(`mark[data-passages~="c0p0"]`);
       await expect(firstMark.evaluate((m) => getComputedStyle(m).outlineStyle)).resolves.toBe('solid');
-      const inView = () => firstMark.evaluate((m) => {
-        const r = m.getBoundingClientRect();
-        const v = m.closest('pre')!.getBoundingClientRect();
-        return r.top >= v.top && r.bottom <= v.bottom;
-      });
+      const inView = () =>
+        firstMark.evaluate((m) => {
+          const r = m.getBoundingClientRect();
+          const v = m.closest('pre')!.getBoundingClientRect();
+          return r.top >= v.top && r.bottom <= v.bottom;
+        });
       await expect(inView()).resolves.toBe(true);
       await expect(page.locator('#status').textContent()).resolves.toBe(`${codeOf(cards[0])}: ${own.length} passages highlighted in the note.`);
 
       // A passage button jumps to that passage and focuses it.
-      await view.evaluate((pre) => { pre.scrollTop = 0; });
+      await view.evaluate((pre) => {
+        pre.scrollTop = 0;
+      });
       const lastJ = passagesOf(cards[last]).length - 1;
       await page.locator(`.passage-link[data-passage="c${last}p${lastJ}"]`).click();
       await expect(page.locator(`#card-${last}-select`).getAttribute('aria-pressed')).resolves.toBe('true');
@@ -221,7 +246,11 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
         card0.locator('button.accept').click(),
       ]);
       const a = accepted.postDataJSON();
-      expect(a).toEqual({ feedback: [{ card: cards[0].uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cards[0].suggestions[0].uuid }], outcomeTimestamp: expect.any(String) }] });
+      expect(a).toEqual({
+        feedback: [
+          { card: cards[0].uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cards[0].suggestions[0].uuid }], outcomeTimestamp: expect.any(String) },
+        ],
+      });
       expect(Date.parse(a.feedback[0].outcomeTimestamp)).not.toBeNaN();
       expect(acceptAnswer.status()).toBe(200);
       await expect(card0.locator('.feedback-status').textContent()).resolves.toBe('Feedback stored: accepted (HTTP 200).');
@@ -232,7 +261,9 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
       await expect(card1.locator('fieldset label').allTextContents()).resolves.toEqual(cards[1].overrideReasons.map((r) => r.display));
       // A reason is required before sending.
       let sentEarly = false;
-      const early = () => { sentEarly = true; };
+      const early = () => {
+        sentEarly = true;
+      };
       page.on('request', (r) => isFeedback(r) && early());
       await card1.getByRole('button', { name: 'Send rejection' }).click();
       await page.waitForTimeout(100);
@@ -245,12 +276,16 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
         page.waitForResponse(isFeedback),
         card1.getByRole('button', { name: 'Send rejection' }).click(),
       ]);
-      expect(overridden.postDataJSON()).toEqual({ feedback: [{
-        card: cards[1].uuid,
-        outcome: 'overridden',
-        overrideReason: { reason: { system: reason.system, code: reason.code, display: reason.display }, userComment: 'Not in this note' },
-        outcomeTimestamp: expect.any(String),
-      }] });
+      expect(overridden.postDataJSON()).toEqual({
+        feedback: [
+          {
+            card: cards[1].uuid,
+            outcome: 'overridden',
+            overrideReason: { reason: { system: reason.system, code: reason.code, display: reason.display }, userComment: 'Not in this note' },
+            outcomeTimestamp: expect.any(String),
+          },
+        ],
+      });
       expect(overrideAnswer.status()).toBe(200);
       await expect(card1.locator('.feedback-status').textContent()).resolves.toBe('Feedback stored: rejected (overridden) (HTTP 200).');
     });
@@ -283,21 +318,55 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
     });
 
     test('renders hostile card content as text: no HTML, no script, no javascript: link', async () => {
-      await page.route((url) => url.pathname === HOOK_PATH, (route) => route.fulfill({
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify({ cards: [{
-          uuid: 'c-1',
-          summary: '<img src=x onerror="window.pwned=1">',
-          indicator: 'critical',
-          detail: '<script>window.pwned=1</script>\n\n<img src=x onerror="window.pwned=1">\n\n[click](javascript:window.pwned=1) **bold** _em_ `code`\n\n> quoted <b>html</b>',
-          source: { label: '<b>source</b>' },
-          links: [{ label: 'bad', url: 'javascript:window.pwned=1', type: 'absolute' }, { label: 'good', url: 'https://example.org/info', type: 'absolute' }],
-          selectionBehavior: 'at-most-one',
-          suggestions: [{ label: '<i>Add</i>', uuid: 's-1', actions: [{ type: 'create', description: 'x', resource: { resourceType: 'Condition',
-            extension: [{ url: DERIVATION, extension: [{ url: 'offset', valueInteger: 999999 }, { url: 'length', valueInteger: 5 }] }] } }] }],
-        }] }),
-      }));
+      await page.route(
+        (url) => url.pathname === HOOK_PATH,
+        (route) =>
+          route.fulfill({
+            status: 200,
+            contentType: 'application/json',
+            body: JSON.stringify({
+              cards: [
+                {
+                  uuid: 'c-1',
+                  summary: '<img src=x onerror="window.pwned=1">',
+                  indicator: 'critical',
+                  detail:
+                    '<script>window.pwned=1</script>\n\n<img src=x onerror="window.pwned=1">\n\n[click](javascript:window.pwned=1) **bold** _em_ `code`\n\n> quoted <b>html</b>',
+                  source: { label: '<b>source</b>' },
+                  links: [
+                    { label: 'bad', url: 'javascript:window.pwned=1', type: 'absolute' },
+                    { label: 'good', url: 'https://example.org/info', type: 'absolute' },
+                  ],
+                  selectionBehavior: 'at-most-one',
+                  suggestions: [
+                    {
+                      label: '<i>Add</i>',
+                      uuid: 's-1',
+                      actions: [
+                        {
+                          type: 'create',
+                          description: 'x',
+                          resource: {
+                            resourceType: 'Condition',
+                            extension: [
+                              {
+                                url: DERIVATION,
+                                extension: [
+                                  { url: 'offset', valueInteger: 999999 },
+                                  { url: 'length', valueInteger: 5 },
+                                ],
+                              },
+                            ],
+                          },
+                        },
+                      ],
+                    },
+                  ],
+                },
+              ],
+            }),
+          }),
+      );
       await page.getByLabel('Discharge summary (plain text)').fill('Short note.');
       await page.getByRole('button', { name: 'Get suggestions' }).click();
       const card = page.locator('#cards > li').first();
@@ -311,8 +380,9 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
       await expect(card.locator('.detail code').textContent()).resolves.toBe('code');
       await expect(card.locator('.detail blockquote').textContent()).resolves.toBe('quoted <b>html</b>');
       await expect(card.locator('.indicator').textContent()).resolves.toBe('Critical');
-      await expect(card.locator('.links a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href'), a.rel]))).resolves
-        .toEqual([['good', 'https://example.org/info', 'noopener noreferrer']]);
+      await expect(card.locator('.links a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href'), a.rel]))).resolves.toEqual([
+        ['good', 'https://example.org/info', 'noopener noreferrer'],
+      ]);
       await expect(card.locator('.links').textContent()).resolves.toContain('bad (link not shown');
       await expect(card.locator('.unplaced').textContent()).resolves.toBe('1 passage(s) could not be placed in this note');
       await expect(page.evaluate('window.pwned')).resolves.toBeUndefined();
@@ -320,24 +390,32 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
 
     test('a 401 is shown clearly and a bearer token from the page is sent on the next try', async () => {
       const authorizations: (string | undefined)[] = [];
-      await page.route((url) => url.pathname === HOOK_PATH, (route) => {
-        const authorization = route.request().headers().authorization;
-        authorizations.push(authorization);
-        if (!authorization) {
-          return route.fulfill({
-            status: 401,
-            contentType: 'application/json',
-            headers: { 'WWW-Authenticate': 'Bearer' },
-            body: JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login', details: { text: 'A bearer token is required' } }] }),
-          });
-        }
-        return route.continue();
-      });
+      await page.route(
+        (url) => url.pathname === HOOK_PATH,
+        (route) => {
+          const authorization = route.request().headers().authorization;
+          authorizations.push(authorization);
+          if (!authorization) {
+            return route.fulfill({
+              status: 401,
+              contentType: 'application/json',
+              headers: { 'WWW-Authenticate': 'Bearer' },
+              body: JSON.stringify({
+                resourceType: 'OperationOutcome',
+                issue: [{ severity: 'error', code: 'login', details: { text: 'A bearer token is required' } }],
+              }),
+            });
+          }
+          return route.continue();
+        },
+      );
       await page.getByLabel('Discharge summary (plain text)').fill(NOTE);
       await page.getByRole('button', { name: 'Get suggestions' }).click();
       const alert = page.getByRole('alert');
       await alert.waitFor();
-      await expect(alert.textContent()).resolves.toBe(`No suggestions: 401 Unauthorized (A bearer token is required). The service requires authentication: enter a bearer token under "Authentication" (a JWT whose aud is ${base}cds-services/icd10cm-suggestions) and try again.`);
+      await expect(alert.textContent()).resolves.toBe(
+        `No suggestions: 401 Unauthorized (A bearer token is required). The service requires authentication: enter a bearer token under "Authentication" (a JWT whose aud is ${base}cds-services/icd10cm-suggestions) and try again.`,
+      );
       await expect(page.locator('#auth').getAttribute('open')).resolves.toBe('');
       await expect(page.evaluate('document.activeElement.id')).resolves.toBe('token');
       await page.keyboard.insertText('demo-token');
@@ -360,13 +438,17 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
         const [first] = await Promise.all([page.waitForResponse(isHook), page.getByRole('button', { name: 'Get suggestions' }).click()]);
         expect(first.status()).toBe(401);
         const alert = page.getByRole('alert');
-        await expect(alert.textContent()).resolves.toMatch(/^No suggestions: 401 Unauthorized \(.+\)\. The service requires authentication: enter a bearer token/);
+        await expect(alert.textContent()).resolves.toMatch(
+          /^No suggestions: 401 Unauthorized \(.+\)\. The service requires authentication: enter a bearer token/,
+        );
         await expect(page.evaluate('document.activeElement.id')).resolves.toBe('token');
         await page.keyboard.insertText('not-a-jwt');
         const [second] = await Promise.all([page.waitForResponse(isHook), page.getByRole('button', { name: 'Get suggestions' }).click()]);
         expect(second.status()).toBe(401);
         expect(second.request().headers().authorization).toBe('Bearer not-a-jwt');
-        await expect(alert.textContent()).resolves.toContain(`The service refused the bearer token. Its tokens are single-use JWTs of a trusted CDS client: paste a fresh one whose aud is ${securedBase}cds-services/icd10cm-suggestions`);
+        await expect(alert.textContent()).resolves.toContain(
+          `The service refused the bearer token. Its tokens are single-use JWTs of a trusted CDS client: paste a fresh one whose aud is ${securedBase}cds-services/icd10cm-suggestions`,
+        );
         await expect(page.locator('#cards > li').count()).resolves.toBe(0);
       } finally {
         await new Promise((resolve) => secured.close(resolve));
@@ -379,17 +461,25 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
       const input = page.getByLabel('Load from a file');
       await input.setInputFiles({ name: 'summary.json', mimeType: 'application/fhir+json', buffer: Buffer.from(JSON.stringify(doc)) });
       // Files are read asynchronously (File.text()): wait for the page to report the load.
-      await page.locator('#status').filter({ hasText: /^Loaded summary\.json/ }).waitFor();
+      await page
+        .locator('#status')
+        .filter({ hasText: /^Loaded summary\.json/ })
+        .waitFor();
       await expect(page.getByLabel('Discharge summary (plain text)').inputValue()).resolves.toBe(NOTE);
 
       await input.setInputFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('Plain note ✓\n') });
-      await page.locator('#status').filter({ hasText: /^Loaded note\.txt/ }).waitFor();
+      await page
+        .locator('#status')
+        .filter({ hasText: /^Loaded note\.txt/ })
+        .waitFor();
       await expect(page.getByLabel('Discharge summary (plain text)').inputValue()).resolves.toBe('Plain note ✓\n');
 
       const html = { ...doc, content: [{ attachment: { contentType: 'text/html', data: Buffer.from('<p>x</p>').toString('base64') } }] };
       await input.setInputFiles({ name: 'html.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(html)) });
       await page.getByRole('alert').filter({ hasText: 'html.json' }).waitFor();
-      await expect(page.getByRole('alert').textContent()).resolves.toBe('html.json: The DocumentReference has no text/plain attachment with inline data (found: text/html). Use the FHIR operation for other types.');
+      await expect(page.getByRole('alert').textContent()).resolves.toBe(
+        'html.json: The DocumentReference has no text/plain attachment with inline data (found: text/html). Use the FHIR operation for other types.',
+      );
     });
   });
 }

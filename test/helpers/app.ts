@@ -84,7 +84,10 @@ export async function listenOnLoopback(app: { listen(port: number, host: string)
  * @param pool - the worker pool (model, workers, queue, script)
  * @param overrides - configuration overrides
  */
-export async function serveWithWorkers(pool: WorkerPoolOptions, overrides: Partial<Config> = {}): Promise<{ base: string; analyzer: Analyzer; store: Store; close(): Promise<void> }> {
+export async function serveWithWorkers(
+  pool: WorkerPoolOptions,
+  overrides: Partial<Config> = {},
+): Promise<{ base: string; analyzer: Analyzer; store: Store; close(): Promise<void> }> {
   const analyzer = await createWorkerAnalyzer(pool);
   const store = openSqliteStore(':memory:');
   const app = createApp({ config: testConfig({ auth: 'off', ...overrides }), analyzer, store, log: createLogger('silent'), newId: seqIds() });

@@ -39,5 +39,7 @@ export function resourcesOf(bundle: { entry?: { resource?: Resource }[] }): Reso
 
 /** Unicode code-point slice (evidence offsets are published in code points). */
 export function codePointSlice(text: string, offset: number, length: number): string {
-  return Array.from(text).slice(offset, offset + length).join('');
+  return Array.from(text)
+    .slice(offset, offset + length)
+    .join('');
 }

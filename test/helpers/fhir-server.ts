@@ -42,10 +42,11 @@ export async function startFhirServer(routes: [string, Route][]): Promise<FakeFh
   return {
     base,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -41,7 +41,13 @@ function described(req: FuzzRequest): FuzzRequest {
 /** Limits the fuzz app runs with: small, so that random sizes cross them often. */
 export const FUZZ_LIMITS = { maxBodyBytes: 64 * 1024, maxNoteChars: 4000, maxJsonDepth: 32 };
 
-const recorded = { resourceType: 'Condition', id: 'c-1', subject: { reference: 'Patient/1288992' }, encounter: { reference: 'Encounter/456' }, code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'I10' }] } };
+const recorded = {
+  resourceType: 'Condition',
+  id: 'c-1',
+  subject: { reference: 'Patient/1288992' },
+  encounter: { reference: 'Encounter/456' },
+  code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'I10' }] },
+};
 
 /** Valid bodies of each endpoint, the starting points of mutations. */
 export const VALID_BODIES: Record<Endpoint, unknown[]> = {
@@ -51,12 +57,38 @@ export const VALID_BODIES: Record<Endpoint, unknown[]> = {
     hookRequest({ prefetch: { dischargeSummaries: null } }),
   ],
   [FEEDBACK]: [
-    { feedback: [{ card: '4e0a3a1e-3283-4575-ab82-028d55fe2719', outcome: 'accepted', acceptedSuggestions: [{ id: 'e56e1945-20b3-4393-8503-a1a20fd73152' }], outcomeTimestamp: '2021-12-11T10:05:31Z' }] },
-    { feedback: [{ card: '9368d37b-283f-44a0-93ea-547cebab93ed', outcome: 'overridden', overrideReason: { reason: { code: 'not-documented', system: 'http://icd10-cds.org/fhir/CodeSystem/override-reason' }, userComment: 'Free text' }, outcomeTimestamp: '2020-12-11T00:00:00+01:00' }] },
+    {
+      feedback: [
+        {
+          card: '4e0a3a1e-3283-4575-ab82-028d55fe2719',
+          outcome: 'accepted',
+          acceptedSuggestions: [{ id: 'e56e1945-20b3-4393-8503-a1a20fd73152' }],
+          outcomeTimestamp: '2021-12-11T10:05:31Z',
+        },
+      ],
+    },
+    {
+      feedback: [
+        {
+          card: '9368d37b-283f-44a0-93ea-547cebab93ed',
+          outcome: 'overridden',
+          overrideReason: { reason: { code: 'not-documented', system: 'http://icd10-cds.org/fhir/CodeSystem/override-reason' }, userComment: 'Free text' },
+          outcomeTimestamp: '2020-12-11T00:00:00+01:00',
+        },
+      ],
+    },
   ],
   [SUGGEST]: [
-    { ...parametersOf(documentReference(SAMPLE_NOTE)), parameter: [{ name: 'document', resource: documentReference(SAMPLE_NOTE) }, { name: 'recordedCondition', resource: recorded }] },
-    documentReference('<p>Acute <b>bronchitis</b>.</p>', { content: [{ attachment: { contentType: 'text/html', data: base64('<p>Acute <b>bronchitis</b>.</p>') } }] }),
+    {
+      ...parametersOf(documentReference(SAMPLE_NOTE)),
+      parameter: [
+        { name: 'document', resource: documentReference(SAMPLE_NOTE) },
+        { name: 'recordedCondition', resource: recorded },
+      ],
+    },
+    documentReference('<p>Acute <b>bronchitis</b>.</p>', {
+      content: [{ attachment: { contentType: 'text/html', data: base64('<p>Acute <b>bronchitis</b>.</p>') } }],
+    }),
   ],
 };
 
@@ -92,21 +124,65 @@ export function nestedJson(depth: number, kind: 'array' | 'object' = 'array', in
 /** Placeholder replaced by raw JSON text after stringify (deep nesting cannot go through JSON.stringify). */
 const RAW = '\u0000raw:';
 
-const charsetLabels = fc.constantFrom('utf-8', 'UTF-8', '"utf-8"', 'utf-16', 'utf-16le', 'utf-16be', 'iso-8859-1', 'latin1', 'us-ascii',
-  'windows-1252', 'shift_jis', 'gb18030', 'koi8-r', 'iso-2022-kr', 'utf-7', 'x-unknown', '', '"', 'utf-8;', 'utf-8, latin1');
+const charsetLabels = fc.constantFrom(
+  'utf-8',
+  'UTF-8',
+  '"utf-8"',
+  'utf-16',
+  'utf-16le',
+  'utf-16be',
+  'iso-8859-1',
+  'latin1',
+  'us-ascii',
+  'windows-1252',
+  'shift_jis',
+  'gb18030',
+  'koi8-r',
+  'iso-2022-kr',
+  'utf-7',
+  'x-unknown',
+  '',
+  '"',
+  'utf-8;',
+  'utf-8, latin1',
+);
 /** Attachment contentTypes: supported, unsupported, malformed, with random charset parameters. */
 const attachmentContentType = fc.oneof(
-  fc.constantFrom('text/plain', 'text/html', 'application/xhtml+xml', 'text/markdown', 'application/pdf', 'image/png', 'text/rtf', 'TEXT/PLAIN', 'text/plain;', 'text', '/', 'text/plain; charset', ' text/plain ', 'text/plain; a=b; a=c'),
+  fc.constantFrom(
+    'text/plain',
+    'text/html',
+    'application/xhtml+xml',
+    'text/markdown',
+    'application/pdf',
+    'image/png',
+    'text/rtf',
+    'TEXT/PLAIN',
+    'text/plain;',
+    'text',
+    '/',
+    'text/plain; charset',
+    ' text/plain ',
+    'text/plain; a=b; a=c',
+  ),
   fc.tuple(fc.constantFrom('text/plain', 'text/html', 'application/xhtml+xml'), charsetLabels).map(([t, c]) => `${t}; charset=${c}`),
   fc.string({ maxLength: 40 }),
 );
 
 /** The note bytes an attachment may carry: valid text in some charset, random bytes, invalid UTF-8. */
 const attachmentBytes = fc.oneof(
-  fc.constantFrom(Buffer.from(SAMPLE_NOTE, 'utf8'), Buffer.from(`\ufeff${SAMPLE_NOTE}`, 'utf16le'), Buffer.from(SAMPLE_NOTE, 'latin1'), Buffer.from([0xc3, 0x28, 0xa0, 0xa1]), Buffer.from([0xff, 0xfe]), Buffer.from([0xef, 0xbb, 0xbf])),
+  fc.constantFrom(
+    Buffer.from(SAMPLE_NOTE, 'utf8'),
+    Buffer.from(`\ufeff${SAMPLE_NOTE}`, 'utf16le'),
+    Buffer.from(SAMPLE_NOTE, 'latin1'),
+    Buffer.from([0xc3, 0x28, 0xa0, 0xa1]),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from([0xef, 0xbb, 0xbf]),
+  ),
   fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
   fc.string({ unit: 'grapheme', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
-  fc.integer({ min: FUZZ_LIMITS.maxNoteChars - 2, max: FUZZ_LIMITS.maxNoteChars + 2 }).map((n) => Buffer.from('pneumonia '.repeat(Math.ceil(n / 10)).slice(0, n))),
+  fc
+    .integer({ min: FUZZ_LIMITS.maxNoteChars - 2, max: FUZZ_LIMITS.maxNoteChars + 2 })
+    .map((n) => Buffer.from('pneumonia '.repeat(Math.ceil(n / 10)).slice(0, n))),
   fc.integer({ min: FUZZ_LIMITS.maxBodyBytes - 10, max: FUZZ_LIMITS.maxBodyBytes + 10 }).map((n) => Buffer.alloc(n, 0x61)),
 );
 
@@ -119,9 +195,33 @@ const badBase64 = fc.oneof(
 /** Values of every JSON type, including large and deep ones. */
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 6, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  { weight: 2, arbitrary: fc.constantFrom(null, '', 0, -1, 1.5, 1e308, true, false, [], {}, [null], { resourceType: 'OperationOutcome', issue: [] }, { resourceType: 'Bundle' }, 'Patient/1288992', '../../etc/passwd', '\u0000', '\ud800') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      null,
+      '',
+      0,
+      -1,
+      1.5,
+      1e308,
+      true,
+      false,
+      [],
+      {},
+      [null],
+      { resourceType: 'OperationOutcome', issue: [] },
+      { resourceType: 'Bundle' },
+      'Patient/1288992',
+      '../../etc/passwd',
+      '\u0000',
+      '\ud800',
+    ),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 20_000 }).map((n) => 'x'.repeat(n)) },
-  { weight: 1, arbitrary: fc.integer({ min: FUZZ_LIMITS.maxJsonDepth - 30, max: FUZZ_LIMITS.maxJsonDepth + 3 }).map((d) => `${RAW}${nestedJson(Math.max(1, d))}`) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: FUZZ_LIMITS.maxJsonDepth - 30, max: FUZZ_LIMITS.maxJsonDepth + 3 }).map((d) => `${RAW}${nestedJson(Math.max(1, d))}`),
+  },
   { weight: 1, arbitrary: fc.constantFrom(`${RAW}${nestedJson(2000, 'object')}`, `${RAW}${nestedJson(5000)}`) },
 );
 
@@ -185,7 +285,13 @@ function serialize(body: unknown): string {
   return text.replace(/"\\u0000raw:([^"]*)"/g, (_m, raw: string) => raw);
 }
 
-const jsonContentType = fc.constantFrom('application/json', 'application/fhir+json', 'application/json; charset=utf-8', 'application/fhir+json;charset=UTF-8', 'application/json; fhirVersion=4.0');
+const jsonContentType = fc.constantFrom(
+  'application/json',
+  'application/fhir+json',
+  'application/json; charset=utf-8',
+  'application/fhir+json;charset=UTF-8',
+  'application/json; fhirVersion=4.0',
+);
 
 /** A valid body of an endpoint with 1–3 mutations, sent as JSON. */
 export const mutatedRequest: fc.Arbitrary<FuzzRequest> = fc
@@ -193,20 +299,53 @@ export const mutatedRequest: fc.Arbitrary<FuzzRequest> = fc
   .map(([path, which, mutations, contentType]) => {
     const bases = VALID_BODIES[path];
     const body = mutations.reduce(mutate, bases[which % bases.length]);
-    return described({ method: 'POST', path, label: `mutated ${mutations.map((m) => m.kind).join(', ')}`, headers: { 'Content-Type': contentType }, body: Buffer.from(serialize(body), 'utf8') });
+    return described({
+      method: 'POST',
+      path,
+      label: `mutated ${mutations.map((m) => m.kind).join(', ')}`,
+      headers: { 'Content-Type': contentType },
+      body: Buffer.from(serialize(body), 'utf8'),
+    });
   });
 
 /** Any JSON value as the body of any endpoint. */
 export const randomJsonRequest: fc.Arbitrary<FuzzRequest> = fc
   .tuple(fc.constantFrom(...ENDPOINTS), fc.jsonValue({ maxDepth: 6 }), jsonContentType)
-  .map(([path, value, contentType]) => described({ method: 'POST', path, label: 'random JSON', headers: { 'Content-Type': contentType }, body: Buffer.from(JSON.stringify(value) ?? 'null', 'utf8') }));
+  .map(([path, value, contentType]) =>
+    described({
+      method: 'POST',
+      path,
+      label: 'random JSON',
+      headers: { 'Content-Type': contentType },
+      body: Buffer.from(JSON.stringify(value) ?? 'null', 'utf8'),
+    }),
+  );
 
 /** Request Content-Types, charsets and encodings, valid and not. */
 const requestContentType = fc.oneof(
   jsonContentType,
-  fc.constantFrom('', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/fhir+xml', 'application/octet-stream',
-    'application/json; charset=utf-16', 'application/json; charset=utf-16le', 'application/json; charset=utf-32', 'application/json; charset=utf-7', 'application/json; charset=latin1',
-    'application/json; charset=utf-nope', 'application/json; charset=""', 'application/json;;', 'application/json; charset', 'application/*+json', 'application/merge-patch+json', '*/*', 'json'),
+  fc.constantFrom(
+    '',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'application/fhir+xml',
+    'application/octet-stream',
+    'application/json; charset=utf-16',
+    'application/json; charset=utf-16le',
+    'application/json; charset=utf-32',
+    'application/json; charset=utf-7',
+    'application/json; charset=latin1',
+    'application/json; charset=utf-nope',
+    'application/json; charset=""',
+    'application/json;;',
+    'application/json; charset',
+    'application/*+json',
+    'application/merge-patch+json',
+    '*/*',
+    'json',
+  ),
   fc.tuple(jsonContentType, charsetLabels).map(([t, c]) => `${t.split(';')[0]}; charset=${c}`),
   fc.string({ maxLength: 30 }),
 );
@@ -218,31 +357,45 @@ const rawBody = fc.oneof(
     const text = JSON.stringify(VALID_BODIES[path][which % VALID_BODIES[path].length]);
     return Buffer.from(text.slice(0, cut % text.length), 'utf8');
   }),
-  fc.tuple(fc.constantFrom(...ENDPOINTS), fc.constantFrom<BufferEncoding>('utf16le', 'latin1', 'utf8')).map(([path, encoding]) => Buffer.from(JSON.stringify(VALID_BODIES[path][0]), encoding)),
-  fc.constantFrom(Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), Buffer.from('{"hook": "\xff\xfe"}', 'latin1'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc0, 0xaf, 0x22, 0x7d]), Buffer.from('\u0000{}'), Buffer.from('{}garbage'), Buffer.from('[] []')),
+  fc
+    .tuple(fc.constantFrom(...ENDPOINTS), fc.constantFrom<BufferEncoding>('utf16le', 'latin1', 'utf8'))
+    .map(([path, encoding]) => Buffer.from(JSON.stringify(VALID_BODIES[path][0]), encoding)),
+  fc.constantFrom(
+    Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]),
+    Buffer.from('{"hook": "\xff\xfe"}', 'latin1'),
+    Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc0, 0xaf, 0x22, 0x7d]),
+    Buffer.from('\u0000{}'),
+    Buffer.from('{}garbage'),
+    Buffer.from('[] []'),
+  ),
 );
 
 /** Raw bytes with random headers, on any endpoint, sometimes with another method. */
 export const rawRequest: fc.Arbitrary<FuzzRequest> = fc
   .record({
     path: fc.constantFrom<string>(...ENDPOINTS, '/fhir/DocumentReference/%24suggest-conditions', '/cds-services/unknown', '/fhir/metadata', '/cds-services'),
-    method: fc.oneof({ weight: 8, arbitrary: fc.constant('POST' as const) }, fc.constantFrom('GET' as const, 'PUT' as const, 'DELETE' as const, 'PATCH' as const)),
+    method: fc.oneof(
+      { weight: 8, arbitrary: fc.constant('POST' as const) },
+      fc.constantFrom('GET' as const, 'PUT' as const, 'DELETE' as const, 'PATCH' as const),
+    ),
     contentType: requestContentType,
     encoding: fc.option(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress', 'x-unknown', 'gzip, gzip'), { freq: 5 }),
     accept: fc.option(fc.constantFrom('application/fhir+xml', 'text/html', '*/*', 'application/json;q=0', ''), { freq: 5 }),
     body: rawBody,
   })
-  .map(({ path, method, contentType, encoding, accept, body }) => described({
-    method,
-    path,
-    label: 'raw bytes',
-    headers: {
-      ...(contentType ? { 'Content-Type': contentType } : {}),
-      ...(encoding ? { 'Content-Encoding': encoding } : {}),
-      ...(accept !== null ? { Accept: accept } : {}),
-    },
-    body,
-  }));
+  .map(({ path, method, contentType, encoding, accept, body }) =>
+    described({
+      method,
+      path,
+      label: 'raw bytes',
+      headers: {
+        ...(contentType ? { 'Content-Type': contentType } : {}),
+        ...(encoding ? { 'Content-Encoding': encoding } : {}),
+        ...(accept !== null ? { Accept: accept } : {}),
+      },
+      body,
+    }),
+  );
 
 /**
  * The property: why this response is unacceptable, or undefined when it is fine.
@@ -290,21 +443,31 @@ export interface EhrAnswer {
 }
 
 /** A redirect target: within the FHIR server, out of its base path, to another host, or garbage. */
-const ehrLocation = fc.constantFrom('{base}/Binary/1', '{base}/DocumentReference?page=2', '/admin/x', '{elsewhere}/Binary/1', 'http://[::1', '', '//evil.example/x');
+const ehrLocation = fc.constantFrom(
+  '{base}/Binary/1',
+  '{base}/DocumentReference?page=2',
+  '/admin/x',
+  '{elsewhere}/Binary/1',
+  'http://[::1',
+  '',
+  '//evil.example/x',
+);
 
 const ehrDocument = (attachment: Record<string, unknown>) => documentReference(SAMPLE_NOTE, { content: [{ attachment: attachment as never }] });
 
 /** Bodies an EHR might send back: good resources, mutated ones, random JSON, bytes. */
 const ehrBody: fc.Arbitrary<Buffer> = fc.oneof(
-  fc.constantFrom<unknown>(
-    searchset(ehrDocument({ contentType: 'text/plain', url: 'Binary/1' })),
-    searchset(documentReference(SAMPLE_NOTE)),
-    { ...searchset(documentReference(SAMPLE_NOTE)), link: [{ relation: 'next', url: '{base}/DocumentReference?page=2' }] },
-    { ...searchset(), link: [{ relation: 'next', url: '{elsewhere}/DocumentReference?page=2' }] },
-    { resourceType: 'Binary', contentType: 'text/plain; charset=utf-8', data: base64(SAMPLE_NOTE) },
-    { resourceType: 'Binary', contentType: 'text/plain' },
-    { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] },
-  ).chain((value) => fc.array(mutation, { maxLength: 2 }).map((mutations) => mutations.reduce(mutate, value)))
+  fc
+    .constantFrom<unknown>(
+      searchset(ehrDocument({ contentType: 'text/plain', url: 'Binary/1' })),
+      searchset(documentReference(SAMPLE_NOTE)),
+      { ...searchset(documentReference(SAMPLE_NOTE)), link: [{ relation: 'next', url: '{base}/DocumentReference?page=2' }] },
+      { ...searchset(), link: [{ relation: 'next', url: '{elsewhere}/DocumentReference?page=2' }] },
+      { resourceType: 'Binary', contentType: 'text/plain; charset=utf-8', data: base64(SAMPLE_NOTE) },
+      { resourceType: 'Binary', contentType: 'text/plain' },
+      { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] },
+    )
+    .chain((value) => fc.array(mutation, { maxLength: 2 }).map((mutations) => mutations.reduce(mutate, value)))
     .map((value) => Buffer.from(serialize(value), 'utf8')),
   fc.jsonValue({ maxDepth: 4 }).map((value) => Buffer.from(JSON.stringify(value) ?? 'null')),
   fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
@@ -314,15 +477,23 @@ const ehrBody: fc.Arbitrary<Buffer> = fc.oneof(
 /** A short printable form of an EHR answer for the counterexample report. */
 function describedAnswer(answer: EhrAnswer): EhrAnswer {
   const body = answer.body.toString('utf8');
-  return Object.assign(answer, { [fc.toStringMethod]: () => `${answer.status} ${JSON.stringify(answer.headers)} ${JSON.stringify(body.length > 300 ? `${body.slice(0, 300)}…` : body)}` });
+  return Object.assign(answer, {
+    [fc.toStringMethod]: () => `${answer.status} ${JSON.stringify(answer.headers)} ${JSON.stringify(body.length > 300 ? `${body.slice(0, 300)}…` : body)}`,
+  });
 }
 
 export const ehrAnswer: fc.Arbitrary<EhrAnswer> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ contentType: fc.constantFrom('application/fhir+json', 'application/json; charset=utf-8', 'text/plain', 'text/html', ''), body: ehrBody })
-    .map(({ contentType, body }): EhrAnswer => ({ status: 200, headers: contentType ? { 'Content-Type': contentType } : {}, body })) },
-  fc.record({ status: fc.constantFrom(301, 302, 303, 307, 308), location: ehrLocation })
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({ contentType: fc.constantFrom('application/fhir+json', 'application/json; charset=utf-8', 'text/plain', 'text/html', ''), body: ehrBody })
+      .map(({ contentType, body }): EhrAnswer => ({ status: 200, headers: contentType ? { 'Content-Type': contentType } : {}, body })),
+  },
+  fc
+    .record({ status: fc.constantFrom(301, 302, 303, 307, 308), location: ehrLocation })
     .map(({ status, location }): EhrAnswer => ({ status, headers: location ? { Location: location } : {}, body: Buffer.alloc(0) })),
-  fc.record({ status: fc.constantFrom(204, 400, 401, 403, 404, 410, 429, 500, 502, 503), body: ehrBody })
+  fc
+    .record({ status: fc.constantFrom(204, 400, 401, 403, 404, 410, 429, 500, 502, 503), body: ehrBody })
     .map(({ status, body }): EhrAnswer => ({ status, headers: { 'Content-Type': 'application/fhir+json' }, body: status === 204 ? Buffer.alloc(0) : body })),
 );
 

@@ -22,10 +22,17 @@ type App = Awaited<ReturnType<typeof createTestApp>>['app'];
 
 const hook = (app: App, body: unknown) => request(app).post(SERVICE).set('Content-Type', 'application/json').send(JSON.stringify(body));
 const feedback = (app: App, entries: unknown[]) =>
-  request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').send(JSON.stringify({ feedback: entries }));
+  request(app)
+    .post(`${SERVICE}/feedback`)
+    .set('Content-Type', 'application/json')
+    .send(JSON.stringify({ feedback: entries }));
 const reason = (code: string) => ({ system: OVERRIDE_REASON_SYSTEM, code });
-const accepted = (card: Card, at = '2026-11-25T12:05:00Z') =>
-  ({ card: card.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: card.suggestions![0].uuid }], outcomeTimestamp: at });
+const accepted = (card: Card, at = '2026-11-25T12:05:00Z') => ({
+  card: card.uuid,
+  outcome: 'accepted',
+  acceptedSuggestions: [{ id: card.suggestions![0].uuid }],
+  outcomeTimestamp: at,
+});
 const overridden = (card: Card, code?: string, at = '2026-11-25T12:05:00Z', userComment?: string) => ({
   card: card.uuid,
   outcome: 'overridden',
@@ -37,10 +44,12 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /** offset and length of each derivation-reference of a Condition. */
 function spansOf(condition: Condition): { offset: number; length: number }[] {
-  return (condition.extension ?? []).filter((e) => e.url.endsWith('derivation-reference')).map((e: Extension) => ({
-    offset: e.extension!.find((x) => x.url === 'offset')!.valueInteger!,
-    length: e.extension!.find((x) => x.url === 'length')!.valueInteger!,
-  }));
+  return (condition.extension ?? [])
+    .filter((e) => e.url.endsWith('derivation-reference'))
+    .map((e: Extension) => ({
+      offset: e.extension!.find((x) => x.url === 'offset')!.valueInteger!,
+      length: e.extension!.find((x) => x.url === 'length')!.valueInteger!,
+    }));
 }
 
 describe('audit trail', () => {
@@ -84,23 +93,35 @@ describe('audit trail', () => {
   });
 
   test('a FHIR call: the Bundle id is the call id, Condition identifiers the suggestion ids', async () => {
-    const res = await request(app).post('/fhir/DocumentReference/$suggest-conditions')
-      .set('Content-Type', 'application/fhir+json').send(JSON.stringify(parametersOf(documentReference(SAMPLE_NOTE))));
+    const res = await request(app)
+      .post('/fhir/DocumentReference/$suggest-conditions')
+      .set('Content-Type', 'application/fhir+json')
+      .send(JSON.stringify(parametersOf(documentReference(SAMPLE_NOTE))));
     expect(res.status).toBe(200);
     const bundle = res.body as Bundle;
     const conditions = bundle.entry!.map((e) => e.resource!).filter((r): r is Condition => r.resourceType === 'Condition');
     const [record] = await store.auditRecords({ requestId: res.headers['x-request-id'] });
-    expect(record).toMatchObject({ edge: 'fhir', service: 'DocumentReference/$suggest-conditions', callId: bundle.id, patient: 'Patient/1288992', encounter: 'Encounter/456' });
+    expect(record).toMatchObject({
+      edge: 'fhir',
+      service: 'DocumentReference/$suggest-conditions',
+      callId: bundle.id,
+      patient: 'Patient/1288992',
+      encounter: 'Encounter/456',
+    });
     expect(record.user).toBeUndefined();
     expect(record.documents[0].sha256).toBe(sha256(SAMPLE_NOTE));
-    expect(record.suggestions.map((s) => [s.code, `urn:uuid:${s.suggestionId}`, s.cardUuid]))
-      .toEqual(conditions.map((c) => [c.code!.coding![0].code, c.identifier![0].value, undefined]));
+    expect(record.suggestions.map((s) => [s.code, `urn:uuid:${s.suggestionId}`, s.cardUuid])).toEqual(
+      conditions.map((c) => [c.code!.coding![0].code, c.identifier![0].value, undefined]),
+    );
   });
 
   test('calls that produce no suggestion are recorded too', async () => {
     const none = await hook(app, hookRequest({ hookInstance: 'no-document', prefetch: { dischargeSummaries: null } }));
     expect(none.body).toEqual({ cards: [] });
-    const nothing = await hook(app, hookRequest({ hookInstance: 'nothing-found', prefetch: { dischargeSummaries: documentReference('Patient well, no complaints.') } }));
+    const nothing = await hook(
+      app,
+      hookRequest({ hookInstance: 'nothing-found', prefetch: { dischargeSummaries: documentReference('Patient well, no complaints.') } }),
+    );
     expect(nothing.body).toEqual({ cards: [] });
     const [a] = await store.auditRecords({ requestId: none.headers['x-request-id'] });
     const [b] = await store.auditRecords({ requestId: nothing.headers['x-request-id'] });
@@ -157,34 +178,35 @@ describe('feedback', () => {
     expect(cards.length).toBeGreaterThanOrEqual(3);
   });
 
-  test('stored durably before the 200, linked to the card, with the reason\'s display from the offered list', async () => {
-    const res = await feedback(app, [
-      accepted(cards[0]),
-      overridden(cards[1], 'already-coded', '2026-11-25T12:06:00.5+01:00', 'Coded by the ED'),
-    ]);
+  test("stored durably before the 200, linked to the card, with the reason's display from the offered list", async () => {
+    const res = await feedback(app, [accepted(cards[0]), overridden(cards[1], 'already-coded', '2026-11-25T12:06:00.5+01:00', 'Coded by the ED')]);
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
-    expect(await store.feedbackRecords({ card: cards[0].uuid })).toEqual([{
-      requestId: res.headers['x-request-id'],
-      service: 'icd10cm-suggestions',
-      card: cards[0].uuid,
-      outcome: 'accepted',
-      acceptedSuggestions: [cards[0].suggestions![0].uuid],
-      outcomeTimestamp: '2026-11-25T12:05:00Z',
-      outcomeAt: '2026-11-25T12:05:00.000Z',
-      receivedAt: '2026-11-25T12:00:00.000Z',
-      known: true,
-      code: codeOf(cards[0]),
-    }]);
-    expect(await store.feedbackRecords({ card: cards[1].uuid })).toEqual([expect.objectContaining({
-      outcome: 'overridden',
-      acceptedSuggestions: [],
-      reason: { system: OVERRIDE_REASON_SYSTEM, code: 'already-coded', display: 'Already coded for this encounter' },
-      userComment: 'Coded by the ED',
-      outcomeTimestamp: '2026-11-25T12:06:00.5+01:00',
-      outcomeAt: '2026-11-25T11:06:00.500Z',
-      known: true,
-    })]);
+    expect(await store.feedbackRecords({ card: cards[0].uuid })).toEqual([
+      {
+        requestId: res.headers['x-request-id'],
+        service: 'icd10cm-suggestions',
+        card: cards[0].uuid,
+        outcome: 'accepted',
+        acceptedSuggestions: [cards[0].suggestions![0].uuid],
+        outcomeTimestamp: '2026-11-25T12:05:00Z',
+        outcomeAt: '2026-11-25T12:05:00.000Z',
+        receivedAt: '2026-11-25T12:00:00.000Z',
+        known: true,
+        code: codeOf(cards[0]),
+      },
+    ]);
+    expect(await store.feedbackRecords({ card: cards[1].uuid })).toEqual([
+      expect.objectContaining({
+        outcome: 'overridden',
+        acceptedSuggestions: [],
+        reason: { system: OVERRIDE_REASON_SYSTEM, code: 'already-coded', display: 'Already coded for this encounter' },
+        userComment: 'Coded by the ED',
+        outcomeTimestamp: '2026-11-25T12:06:00.5+01:00',
+        outcomeAt: '2026-11-25T11:06:00.500Z',
+        known: true,
+      }),
+    ]);
   });
 
   test('the same entry sent again is stored once', async () => {
@@ -246,21 +268,31 @@ describe('acceptance report', () => {
     }
     await hook(app, hookRequest({ hookInstance: 'call-4', prefetch: { dischargeSummaries: null } }));
     const byCode = (cards: Card[], code: string) => cards.find((c) => codeOf(c) === code)!;
-    expect(calls.map((cards) => cards.map(codeOf).sort())).toEqual([['I10', 'J18.9'], ['I10', 'J18.9'], ['I10', 'J18.9']]);
+    expect(calls.map((cards) => cards.map(codeOf).sort())).toEqual([
+      ['I10', 'J18.9'],
+      ['I10', 'J18.9'],
+      ['I10', 'J18.9'],
+    ]);
 
-    expect((await feedback(app, [
-      // J18.9: accepted twice; once overridden first, then accepted (the latest decides).
-      accepted(byCode(calls[0], 'J18.9')),
-      overridden(byCode(calls[1], 'J18.9'), 'not-documented', '2026-11-25T12:01:00Z'),
-      accepted(byCode(calls[1], 'J18.9'), '2026-11-25T12:02:00Z'),
-      // I10: overridden twice (two reasons), once no feedback.
-      overridden(byCode(calls[0], 'I10'), 'already-coded'),
-      overridden(byCode(calls[1], 'I10'), 'already-coded'),
-      overridden(byCode(calls[2], 'I10')),
-      { card: 'unknown-card', outcome: 'accepted', acceptedSuggestions: [{ id: 'x' }], outcomeTimestamp: '2026-11-25T12:05:00Z' },
-    ])).status).toBe(200);
+    expect(
+      (
+        await feedback(app, [
+          // J18.9: accepted twice; once overridden first, then accepted (the latest decides).
+          accepted(byCode(calls[0], 'J18.9')),
+          overridden(byCode(calls[1], 'J18.9'), 'not-documented', '2026-11-25T12:01:00Z'),
+          accepted(byCode(calls[1], 'J18.9'), '2026-11-25T12:02:00Z'),
+          // I10: overridden twice (two reasons), once no feedback.
+          overridden(byCode(calls[0], 'I10'), 'already-coded'),
+          overridden(byCode(calls[1], 'I10'), 'already-coded'),
+          overridden(byCode(calls[2], 'I10')),
+          { card: 'unknown-card', outcome: 'accepted', acceptedSuggestions: [{ id: 'x' }], outcomeTimestamp: '2026-11-25T12:05:00Z' },
+        ])
+      ).status,
+    ).toBe(200);
     // The FHIR edge counts as suggestions made, never as cards.
-    await request(app).post('/fhir/DocumentReference/$suggest-conditions').set('Content-Type', 'application/fhir+json')
+    await request(app)
+      .post('/fhir/DocumentReference/$suggest-conditions')
+      .set('Content-Type', 'application/fhir+json')
       .send(JSON.stringify(parametersOf(doc)));
 
     const expected = {
@@ -269,7 +301,17 @@ describe('acceptance report', () => {
       callsPending: 0,
       models: [{ name: 'icd10-cds-test-keywords', version: '1.0.0', calls: 5 }],
       codes: [
-        { code: 'I10', suggestions: 4, cards: 3, cardsWithFeedback: 3, accepted: 0, overridden: 3, acceptanceRate: 0, overrideRate: 1, overrideReasons: { 'already-coded': 2, none: 1 } },
+        {
+          code: 'I10',
+          suggestions: 4,
+          cards: 3,
+          cardsWithFeedback: 3,
+          accepted: 0,
+          overridden: 3,
+          acceptanceRate: 0,
+          overrideRate: 1,
+          overrideReasons: { 'already-coded': 2, none: 1 },
+        },
         { code: 'J18.9', suggestions: 4, cards: 3, cardsWithFeedback: 2, accepted: 2, overridden: 0, acceptanceRate: 1, overrideRate: 0, overrideReasons: {} },
       ],
       unknownCards: 1,
@@ -279,7 +321,14 @@ describe('acceptance report', () => {
     expect(await reportOf(storePath)).toEqual({ store: storePath, ...expected });
     // --since after every call: nothing.
     expect(await reportOf(storePath, new Date('2026-11-26T00:00:00Z'))).toEqual({
-      store: storePath, since: '2026-11-26T00:00:00.000Z', calls: 0, callsWithoutSuggestion: 0, callsPending: 0, models: [], codes: [], unknownCards: 0,
+      store: storePath,
+      since: '2026-11-26T00:00:00.000Z',
+      calls: 0,
+      callsWithoutSuggestion: 0,
+      callsPending: 0,
+      models: [],
+      codes: [],
+      unknownCards: 0,
     });
     await store.close();
   });
@@ -296,22 +345,31 @@ describe('readiness and store failure', () => {
     const { app, store, logs } = await createTestApp();
     const ready = await request(app).get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ready', model: { name: 'icd10-cds-test-keywords', version: '1.0.0' }, store: { kind: 'sqlite', writable: true } });
+    expect(ready.body).toMatchObject({
+      status: 'ready',
+      model: { name: 'icd10-cds-test-keywords', version: '1.0.0' },
+      store: { kind: 'sqlite', writable: true },
+    });
 
     await store.close(); // stands for a store that fails (disk full, read-only, lost connection)
 
     const notReady = await request(app).get('/readyz');
     expect(notReady.status).toBe(503);
     expectValidFhir(notReady.body);
-    expect(notReady.body.issue[0]).toMatchObject({ code: 'transient', details: { text: 'The audit store cannot take writes, so no suggestion can be served' } });
+    expect(notReady.body.issue[0]).toMatchObject({
+      code: 'transient',
+      details: { text: 'The audit store cannot take writes, so no suggestion can be served' },
+    });
     expect((await request(app).get('/healthz')).status).toBe(200);
 
     const call = await hook(app, hookRequest({ prefetch: { dischargeSummaries: documentReference(SAMPLE_NOTE) } }));
     expect(call.status).toBe(503);
     expect(call.body.resourceType).toBe('OperationOutcome');
     expect(call.body.issue[0].details.text).toBe('The audit trail cannot be written, so no suggestion is served; retry later');
-    const fhir = await request(app).post('/fhir/DocumentReference/$suggest-conditions')
-      .set('Content-Type', 'application/fhir+json').send(JSON.stringify(parametersOf(documentReference(SAMPLE_NOTE))));
+    const fhir = await request(app)
+      .post('/fhir/DocumentReference/$suggest-conditions')
+      .set('Content-Type', 'application/fhir+json')
+      .send(JSON.stringify(parametersOf(documentReference(SAMPLE_NOTE))));
     expect(fhir.status).toBe(503);
     expect(fhir.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
     const fb = await feedback(app, [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2026-11-25T12:05:00Z' }]);

@@ -78,7 +78,8 @@ describe('public endpoints', () => {
 
   test('CORS preflight needs no token and allows Authorization and Content-Type', async () => {
     for (const path of [SERVICE, `${SERVICE}/feedback`]) {
-      const res = await request(app).options(path)
+      const res = await request(app)
+        .options(path)
         .set('Origin', 'https://sandbox.cds-hooks.org')
         .set('Access-Control-Request-Method', 'POST')
         .set('Access-Control-Request-Headers', 'authorization,content-type');
@@ -131,8 +132,10 @@ describe('accepted tokens', () => {
 
   test('feedback: aud is the feedback URL', async () => {
     const feedback = JSON.parse(readFileSync(path.join(FIXTURES, 'cds-hooks', 'spec-2.0.1', 'feedback-overridden.json'), 'utf8'));
-    const send = (aud: string, body: object) => signedToken(es, clientClaims(EHR, aud)).then((token) => request(app)
-      .post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').set('Authorization', `Bearer ${token}`).send(body));
+    const send = (aud: string, body: object) =>
+      signedToken(es, clientClaims(EHR, aud)).then((token) =>
+        request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').set('Authorization', `Bearer ${token}`).send(body),
+      );
     expect((await send(`${AUD}/feedback`, feedback)).status).toBe(200);
     // Authenticated, then the body is checked.
     expect((await send(`${AUD}/feedback`, {})).status).toBe(400);
@@ -175,15 +178,23 @@ describe('refused tokens: 401, the same body, the reason only in the log', () =>
     ['HS256, secret = the client public key (PEM)', () => hs256WithPublicKey(es, clientClaims(EHR, AUD), 'pem'), 'algorithm HS256 not allowed'],
     ['HS256, secret = the client public key (JWK)', () => hs256WithPublicKey(rs, clientClaims(EHR, AUD), 'jwk'), 'algorithm HS256 not allowed'],
     ['ES256 (not an allowed algorithm)', async () => signedToken(await testSigner('ES256', 'es-1'), clientClaims(EHR, AUD)), 'algorithm ES256 not allowed'],
-    ['RS384 header on an ES384 key', async () => {
-      const [h, p, s] = (await signedToken(es, clientClaims(EHR, AUD))).split('.');
-      const header = JSON.parse(Buffer.from(h, 'base64url').toString());
-      return [Buffer.from(JSON.stringify({ ...header, alg: 'RS384' })).toString('base64url'), p, s].join('.');
-    }, 'no key of this issuer has this kid'],
-    ['payload changed after signing', async () => {
-      const [h, , s] = (await signedToken(es, clientClaims(EHR, AUD))).split('.');
-      return [h, Buffer.from(JSON.stringify(clientClaims(EHR, AUD, { iss: EHR }))).toString('base64url'), s].join('.');
-    }, 'signature does not verify'],
+    [
+      'RS384 header on an ES384 key',
+      async () => {
+        const [h, p, s] = (await signedToken(es, clientClaims(EHR, AUD))).split('.');
+        const header = JSON.parse(Buffer.from(h, 'base64url').toString());
+        return [Buffer.from(JSON.stringify({ ...header, alg: 'RS384' })).toString('base64url'), p, s].join('.');
+      },
+      'no key of this issuer has this kid',
+    ],
+    [
+      'payload changed after signing',
+      async () => {
+        const [h, , s] = (await signedToken(es, clientClaims(EHR, AUD))).split('.');
+        return [h, Buffer.from(JSON.stringify(clientClaims(EHR, AUD, { iss: EHR }))).toString('base64url'), s].join('.');
+      },
+      'signature does not verify',
+    ],
     ['not a JWT', async () => 'abc.def', 'malformed token'],
   ])('%s', async (_name, token, reason) => {
     const minted = await token();
@@ -224,8 +235,13 @@ describe('refused tokens: 401, the same body, the reason only in the log', () =>
 describe('aud without PUBLIC_BASE_URL: the request protocol and Host', () => {
   test('accepted when aud names http://<Host><path>, refused otherwise', async () => {
     const { app: hostApp } = await createTestApp({ auth: 'on', cdsClients: [{ iss: EHR, jwks: { keys: [es.publicJwk] } }] });
-    const call = async (aud: string) => request(hostApp).post(SERVICE).set('Host', 'cds.internal:8080').set('Content-Type', 'application/json')
-      .set('Authorization', `Bearer ${await signedToken(es, clientClaims(EHR, aud))}`).send(HOOK_REQUEST);
+    const call = async (aud: string) =>
+      request(hostApp)
+        .post(SERVICE)
+        .set('Host', 'cds.internal:8080')
+        .set('Content-Type', 'application/json')
+        .set('Authorization', `Bearer ${await signedToken(es, clientClaims(EHR, aud))}`)
+        .send(HOOK_REQUEST);
     expect((await call(`http://cds.internal:8080${SERVICE}`)).status).toBe(200);
     expectRefused(await call(`https://cds.internal:8080${SERVICE}`));
     expectRefused(await call(AUD));
@@ -237,8 +253,11 @@ describe('configuration', () => {
     const { app: bare, logs: bareLogs } = await createTestApp({ auth: 'on', cdsClients: [], publicBaseUrl: BASE });
     expect(bareLogs.some((l) => l.includes('"level":40') && l.includes('no trusted CDS clients (CDS_CLIENTS)'))).toBe(true);
     expect((await request(bare).get('/cds-services')).status).toBe(200);
-    const res = await request(bare).post(SERVICE).set('Content-Type', 'application/json')
-      .set('Authorization', `Bearer ${await signedToken(es, clientClaims(EHR, AUD))}`).send(HOOK_REQUEST);
+    const res = await request(bare)
+      .post(SERVICE)
+      .set('Content-Type', 'application/json')
+      .set('Authorization', `Bearer ${await signedToken(es, clientClaims(EHR, AUD))}`)
+      .send(HOOK_REQUEST);
     expectRefused(res);
   });
 
@@ -248,7 +267,8 @@ describe('configuration', () => {
     expect(startup).toHaveLength(1);
     const res = await request(open).post(SERVICE).set('Content-Type', 'application/json').send(HOOK_REQUEST);
     expect(res.status).toBe(200);
-    const perRequest = openLogs.map((l) => JSON.parse(l))
+    const perRequest = openLogs
+      .map((l) => JSON.parse(l))
       .filter((l) => l.msg === 'AUTH=off: request accepted without authentication' && l.requestId === res.headers['x-request-id']);
     expect(perRequest).toHaveLength(1);
     expect(perRequest[0].level).toBe(40);

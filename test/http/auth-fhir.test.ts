@@ -67,8 +67,11 @@ test.each<[string, () => Promise<string | undefined>]>([
 });
 
 test('a static token is not accepted at the CDS Hooks edge (JWT only there)', async () => {
-  const res = await request(app).post('/cds-services/icd10cm-suggestions').set('Content-Type', 'application/json')
-    .set('Authorization', `Bearer ${STATIC[0]}`).send({});
+  const res = await request(app)
+    .post('/cds-services/icd10cm-suggestions')
+    .set('Content-Type', 'application/json')
+    .set('Authorization', `Bearer ${STATIC[0]}`)
+    .send({});
   expect(res.status).toBe(401);
 });
 

@@ -48,14 +48,16 @@ describe('discovery', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expectValidCds('discovery', res.body);
-    expect(res.body.services).toEqual([expect.objectContaining({
-      hook: 'encounter-discharge',
-      id: 'icd10cm-suggestions',
-      prefetch: {
-        dischargeSummaries: 'DocumentReference?patient={{context.patientId}}&type=http://loinc.org|18842-5',
-        encounterConditions: 'Condition?patient={{context.patientId}}&encounter={{context.encounterId}}',
-      },
-    })]);
+    expect(res.body.services).toEqual([
+      expect.objectContaining({
+        hook: 'encounter-discharge',
+        id: 'icd10cm-suggestions',
+        prefetch: {
+          dischargeSummaries: 'DocumentReference?patient={{context.patientId}}&type=http://loinc.org|18842-5',
+          encounterConditions: 'Condition?patient={{context.patientId}}&encounter={{context.encounterId}}',
+        },
+      }),
+    ]);
   });
 
   test('unknown service: 404 OperationOutcome', async () => {
@@ -81,7 +83,12 @@ describe('encounter-discharge with prefetch', () => {
     for (const card of cards) {
       expect(card.uuid).toMatch(/^00000000-0000-4000-8000-/);
       expect(card.overrideReasons!.map((r) => r.code)).toEqual([
-        'not-documented', 'negated-or-ruled-out', 'history-only', 'more-specific-code', 'already-coded', 'not-significant',
+        'not-documented',
+        'negated-or-ruled-out',
+        'history-only',
+        'more-specific-code',
+        'already-coded',
+        'not-significant',
       ]);
       expect(card.detail).toContain('**Supporting text** (Discharge summary 2026\\-11\\-25):');
       expect(card.detail).toContain('Suggestion only');
@@ -99,7 +106,9 @@ describe('encounter-discharge with prefetch', () => {
   });
 
   test('quoted note text cannot inject markup into the card', async () => {
-    const res = await call(hookRequest({ prefetch: { dischargeSummaries: documentReference('<img src=x onerror=alert(1)> **pneumonia** [link](http://evil)') } }));
+    const res = await call(
+      hookRequest({ prefetch: { dischargeSummaries: documentReference('<img src=x onerror=alert(1)> **pneumonia** [link](http://evil)') } }),
+    );
     const detail: string = res.body.cards[0].detail;
     expect(detail).toContain('\\<img src\\=x onerror\\=alert\\(1\\)\\> \\*\\*pneumonia\\*\\* \\[link\\]\\(http\\:\\/\\/evil\\)');
   });
@@ -163,18 +172,25 @@ describe('encounter-discharge without usable prefetch', () => {
   });
 
   test('prefetch is an OperationOutcome and no fhirServer: 412', async () => {
-    const res = await call(hookRequest({ prefetch: { dischargeSummaries: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] } } }));
+    const res = await call(
+      hookRequest({ prefetch: { dischargeSummaries: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] } } }),
+    );
     expect(res.status).toBe(412);
   });
 
   test('missing prefetch key: the summaries are searched on fhirServer with the hook token, pages followed', async () => {
     ehr = await startFhirServer([
-      ['/DocumentReference?', (req, res, base) => {
-        const page2 = req.url!.includes('page=2');
-        json(page2
-          ? searchset(documentReference('Hypertension.', { id: 'ds-2' }))
-          : { ...searchset(documentReference(SAMPLE_NOTE)), link: [{ relation: 'next', url: `${base}/DocumentReference?patient=1288992&page=2` }] })(req, res, base);
-      }],
+      [
+        '/DocumentReference?',
+        (req, res, base) => {
+          const page2 = req.url!.includes('page=2');
+          json(
+            page2
+              ? searchset(documentReference('Hypertension.', { id: 'ds-2' }))
+              : { ...searchset(documentReference(SAMPLE_NOTE)), link: [{ relation: 'next', url: `${base}/DocumentReference?patient=1288992&page=2` }] },
+          )(req, res, base);
+        },
+      ],
     ]);
     const res = await call(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth }));
     expect(res.status).toBe(200);
@@ -190,10 +206,15 @@ describe('encounter-discharge without usable prefetch', () => {
 
   test('a url attachment is read from fhirServer as a Binary with the token', async () => {
     ehr = await startFhirServer([
-      ['/Binary/note-1', json({ resourceType: 'Binary', contentType: 'text/plain; charset=utf-8', data: base64('Chronic obstructive pulmonary disease (COPD).') })],
+      [
+        '/Binary/note-1',
+        json({ resourceType: 'Binary', contentType: 'text/plain; charset=utf-8', data: base64('Chronic obstructive pulmonary disease (COPD).') }),
+      ],
     ]);
     const doc = documentReference('', { content: [{ attachment: { contentType: 'text/plain', url: 'Binary/note-1' } }] });
-    const res = await call(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc), encounterConditions: null } }));
+    const res = await call(
+      hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc), encounterConditions: null } }),
+    );
     expect(res.status).toBe(200);
     expect(res.body.cards.map((c: Card) => conditionOf(c).code!.coding![0].code)).toEqual(['J44.9']);
     expect(ehr.requests).toEqual([expect.objectContaining({ url: '/fhir/Binary/note-1', authorization: 'Bearer secret-token-123' })]);
@@ -210,10 +231,15 @@ describe('encounter-discharge without usable prefetch', () => {
 
   test('a redirect to another host is not followed', async () => {
     elsewhere = await startFhirServer([['/Binary', json({ resourceType: 'Binary', contentType: 'text/plain', data: base64('Pneumonia') })]]);
-    ehr = await startFhirServer([['/Binary/1', (_req, res) => {
-      res.writeHead(302, { Location: `${elsewhere.base}/Binary/1` });
-      res.end();
-    }]]);
+    ehr = await startFhirServer([
+      [
+        '/Binary/1',
+        (_req, res) => {
+          res.writeHead(302, { Location: `${elsewhere.base}/Binary/1` });
+          res.end();
+        },
+      ],
+    ]);
     const doc = documentReference('', { content: [{ attachment: { contentType: 'text/plain', url: 'Binary/1' } }] });
     const res = await call(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc) } }));
     expect(res.status).toBe(412);
@@ -226,7 +252,9 @@ describe('encounter-discharge without usable prefetch', () => {
     await ehr.close();
     ehr = await startFhirServer([['/DocumentReference', () => undefined /* never answers */]]);
     const { app: impatient } = await createTestApp({ fhirTimeoutMs: 200 });
-    const res = await request(impatient).post(SERVICE).set('Content-Type', 'application/json')
+    const res = await request(impatient)
+      .post(SERVICE)
+      .set('Content-Type', 'application/json')
       .send(JSON.stringify(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth })));
     expect(res.status).toBe(412);
   });
@@ -234,11 +262,14 @@ describe('encounter-discharge without usable prefetch', () => {
 
 describe('malformed hook calls: 400 OperationOutcome', () => {
   const cases: [string, unknown][] = [
-    ['the spec\'s patient-view example (wrong hook)', spec('request-patient-view.json')],
+    ["the spec's patient-view example (wrong hook)", spec('request-patient-view.json')],
     ['no hookInstance', { ...hookRequest(), hookInstance: undefined }],
     ['context without encounterId', hookRequest({ context: { userId: 'Practitioner/1', patientId: '1' } })],
     ['userId that is a Patient', hookRequest({ context: { userId: 'Patient/1', patientId: '1', encounterId: '2' } })],
-    ['fhirAuthorization without fhirServer', hookRequest({ fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 1, scope: 's', subject: 'c' } })],
+    [
+      'fhirAuthorization without fhirServer',
+      hookRequest({ fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 1, scope: 's', subject: 'c' } }),
+    ],
     ['an array', []],
   ];
   test.each(cases)('%s', async (_name, body) => {
@@ -255,12 +286,17 @@ describe('malformed hook calls: 400 OperationOutcome', () => {
 
 describe('feedback', () => {
   test.each(['feedback-accepted.json', 'feedback-overridden.json'])('spec example %s: 200', async (name) => {
-    const res = await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json').send(JSON.stringify(spec(name)));
+    const res = await request(app)
+      .post(`${SERVICE}/feedback`)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(spec(name)));
     expect(res.status).toBe(200);
   });
 
-  test('spec example with a reason from the spec\'s example system, which this service never offers: 400', async () => {
-    const res = await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json')
+  test("spec example with a reason from the spec's example system, which this service never offers: 400", async () => {
+    const res = await request(app)
+      .post(`${SERVICE}/feedback`)
+      .set('Content-Type', 'application/json')
       .send(JSON.stringify(spec('feedback-overridden-with-reason.json')));
     expect(res.status).toBe(400);
     expect(res.body.issue[0]).toMatchObject({ code: 'code-invalid', expression: ['feedback[0].overrideReason.reason'] });
@@ -275,7 +311,9 @@ describe('feedback', () => {
   });
 
   test('invalid feedback: 400', async () => {
-    const res = await request(app).post(`${SERVICE}/feedback`).set('Content-Type', 'application/json')
+    const res = await request(app)
+      .post(`${SERVICE}/feedback`)
+      .set('Content-Type', 'application/json')
       .send(JSON.stringify({ feedback: [{ card: 'x', outcome: 'accepted', outcomeTimestamp: '2026-11-25T10:00:00Z' }] }));
     expect(res.status).toBe(400);
     expectValidFhir(res.body);

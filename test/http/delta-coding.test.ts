@@ -71,31 +71,39 @@ describe('CDS hook: recorded Conditions from prefetch', () => {
   });
 
   test('a recorded code is not suggested again; a code less specific than a recorded one neither', async () => {
-    const res = await hook({ encounterConditions: searchset(recorded('c-htn', 'I10'), recorded('c-hf', 'I50.23', 'Chronic diastolic (congestive) heart failure')) });
+    const res = await hook({
+      encounterConditions: searchset(recorded('c-htn', 'I10'), recorded('c-hf', 'I50.23', 'Chronic diastolic (congestive) heart failure')),
+    });
     const cards = expectCards(res.body);
     expect(cards.map((c) => codeOf(conditionOf(c))).sort()).toEqual(['J18.9', 'N39.0']);
     expect(logs.some((l) => l.includes('"dropped":2') && l.includes('"recordedKnown":true'))).toBe(true);
   });
 
   test('a recorded ancestor (category) or unspecified code: the finer suggestion is a refinement card', async () => {
-    const res = await hook({ encounterConditions: searchset(
-      recorded('c-pna', 'J18', 'Pneumonia, unspecified organism'),
-      // Undotted, lower case: normalized to N39.9, the category's unspecified code.
-      recorded('c-uri', 'n399'),
-    ) });
+    const res = await hook({
+      encounterConditions: searchset(
+        recorded('c-pna', 'J18', 'Pneumonia, unspecified organism'),
+        // Undotted, lower case: normalized to N39.9, the category's unspecified code.
+        recorded('c-uri', 'n399'),
+      ),
+    });
     const cards = expectCards(res.body);
     const byCode = new Map(cards.map((c) => [codeOf(conditionOf(c)), c]));
     expect([...byCode.keys()].sort()).toEqual(['I10', 'I50.9', 'J18.9', 'N39.0']);
 
     const pneumonia = byCode.get('J18.9')!;
     expect(pneumonia.summary).toBe('Refine recorded J18 → ICD-10-CM J18.9: Pneumonia, unspecified organism (88% confidence)');
-    expect(pneumonia.detail).toContain('**Refines a recorded diagnosis:** J18 \\(Pneumonia\\, unspecified organism\\)\\, Condition\\/c\\-pna is recorded for this encounter');
+    expect(pneumonia.detail).toContain(
+      '**Refines a recorded diagnosis:** J18 \\(Pneumonia\\, unspecified organism\\)\\, Condition\\/c\\-pna is recorded for this encounter',
+    );
     expect(pneumonia.detail).toContain('the recorded one stays as is');
     expect(pneumonia.suggestions![0].label).toBe('Add J18.9 as a provisional encounter diagnosis (refines recorded J18)');
     expect(pneumonia.suggestions![0].actions[0].description).toMatch(/; the recorded J18 is not changed$/);
     const condition = conditionOf(pneumonia);
     expect(relatedOf(condition)).toEqual([{ reference: 'Condition/c-pna', display: 'J18 Pneumonia, unspecified organism' }]);
-    expect(condition.note!.at(-1)!.text).toBe('Refines the recorded J18 Pneumonia, unspecified organism (Condition/c-pna): J18.9 is more specific. The recorded Condition is left as is.');
+    expect(condition.note!.at(-1)!.text).toBe(
+      'Refines the recorded J18 Pneumonia, unspecified organism (Condition/c-pna): J18.9 is more specific. The recorded Condition is left as is.',
+    );
 
     const uti = byCode.get('N39.0')!;
     expect(uti.summary).toMatch(/^Refine recorded N39\.9 → ICD-10-CM N39\.0: Urinary tract infection, site not specified \(\d+% confidence\)$/);
@@ -105,23 +113,27 @@ describe('CDS hook: recorded Conditions from prefetch', () => {
   });
 
   test('refuted and entered-in-error recorded Conditions do not stop a suggestion', async () => {
-    const res = await hook({ encounterConditions: searchset(
-      recorded('c-1', 'I10', undefined, withStatus('refuted')),
-      recorded('c-2', 'J18.9', undefined, withStatus('entered-in-error')),
-      recorded('c-3', 'N39', undefined, withStatus('refuted')),
-    ) });
+    const res = await hook({
+      encounterConditions: searchset(
+        recorded('c-1', 'I10', undefined, withStatus('refuted')),
+        recorded('c-2', 'J18.9', undefined, withStatus('entered-in-error')),
+        recorded('c-3', 'N39', undefined, withStatus('refuted')),
+      ),
+    });
     const cards = expectCards(res.body);
     expect(cards.map((c) => codeOf(conditionOf(c))).sort()).toEqual(['I10', 'I50.9', 'J18.9', 'N39.0']);
     expect(cards.every((c) => c.summary.startsWith('Suggested'))).toBe(true);
   });
 
   test('Conditions of another encounter or patient, and codes of other systems, are not used', async () => {
-    const res = await hook({ encounterConditions: searchset(
-      recorded('c-1', 'I10', undefined, { encounter: { reference: 'Encounter/999' } }),
-      recorded('c-2', 'J18.9', undefined, { subject: { reference: 'Patient/other' } }),
-      recorded('c-3', 'I50.9', undefined, { encounter: undefined }),
-      recorded('c-4', 'N39.0', undefined, { code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'N39.0' }] } }),
-    ) });
+    const res = await hook({
+      encounterConditions: searchset(
+        recorded('c-1', 'I10', undefined, { encounter: { reference: 'Encounter/999' } }),
+        recorded('c-2', 'J18.9', undefined, { subject: { reference: 'Patient/other' } }),
+        recorded('c-3', 'I50.9', undefined, { encounter: undefined }),
+        recorded('c-4', 'N39.0', undefined, { code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'N39.0' }] } }),
+      ),
+    });
     const cards = expectCards(res.body);
     expect(cards.map((c) => codeOf(conditionOf(c))).sort()).toEqual(['I10', 'I50.9', 'J18.9', 'N39.0']);
   });
@@ -139,7 +151,13 @@ describe('CDS hook: recorded Conditions not prefetched', () => {
     await ehr?.close();
     await elsewhere?.close();
   });
-  const auth = { access_token: 'secret-token-456', token_type: 'Bearer', expires_in: 300, scope: 'user/Condition.read user/DocumentReference.read', subject: 'icd10-cds' };
+  const auth = {
+    access_token: 'secret-token-456',
+    token_type: 'Bearer',
+    expires_in: 300,
+    scope: 'user/Condition.read user/DocumentReference.read',
+    subject: 'icd10-cds',
+  };
 
   test('missing key: searched on fhirServer with the hook token, and applied', async () => {
     ehr = await startFhirServer([['/Condition?', json(searchset(recorded('c-htn', 'I10'), recorded('c-pna', 'J18')))]]);
@@ -168,7 +186,11 @@ describe('CDS hook: recorded Conditions not prefetched', () => {
     ehr = await startFhirServer([['/Condition?', json(searchset(recorded('c-htn', 'I10'), recorded('c-pna', 'J18.9')))]]);
     const page1 = { ...searchset(recorded('c-htn', 'I10')), link: [{ relation: 'next', url: `${elsewhere.base}/Condition?page=2` }] };
     const res = await hook({ encounterConditions: page1 }, { fhirServer: ehr.base, fhirAuthorization: auth });
-    expect(expectCards(res.body).map((c) => codeOf(conditionOf(c))).sort()).toEqual(['I50.9', 'N39.0']);
+    expect(
+      expectCards(res.body)
+        .map((c) => codeOf(conditionOf(c)))
+        .sort(),
+    ).toEqual(['I50.9', 'N39.0']);
     expect(elsewhere.requests).toEqual([]);
     expect(ehr.requests.map((r) => [decodeURIComponent(r.url), r.authorization])).toEqual([
       ['/fhir/Condition?patient=1288992&encounter=456', 'Bearer secret-token-456'],
@@ -205,12 +227,14 @@ describe('FHIR $suggest-conditions with recordedCondition', () => {
   const conditionsOf = (bundle: Bundle) => resourcesOf(bundle).filter((r): r is Condition => r.resourceType === 'Condition');
 
   test('recorded codes are left out, finer codes refine them, refuted ones do not count', async () => {
-    const res = await post(withRecorded(
-      recorded('c-htn', 'I10'),
-      recorded('c-hf', 'I50.23'),
-      { ...recorded('c-pna', 'J18', 'Pneumonia, unspecified organism'), id: undefined, identifier: [{ system: 'urn:ehr:dx', value: '77' }] },
-      recorded('c-uti', 'N39.0', undefined, withStatus('refuted')),
-    ));
+    const res = await post(
+      withRecorded(
+        recorded('c-htn', 'I10'),
+        recorded('c-hf', 'I50.23'),
+        { ...recorded('c-pna', 'J18', 'Pneumonia, unspecified organism'), id: undefined, identifier: [{ system: 'urn:ehr:dx', value: '77' }] },
+        recorded('c-uti', 'N39.0', undefined, withStatus('refuted')),
+      ),
+    );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/fhir+json; charset=utf-8');
     expectValidFhir(res.body);
@@ -219,7 +243,9 @@ describe('FHIR $suggest-conditions with recordedCondition', () => {
     expect(conditions.map(codeOf).sort()).toEqual(['J18.9', 'N39.0']);
     const pneumonia = conditions.find((c) => codeOf(c) === 'J18.9')!;
     expect(relatedOf(pneumonia)).toEqual([{ identifier: { system: 'urn:ehr:dx', value: '77' }, display: 'J18 Pneumonia, unspecified organism' }]);
-    expect(pneumonia.note!.at(-1)!.text).toBe('Refines the recorded J18 Pneumonia, unspecified organism: J18.9 is more specific. The recorded Condition is left as is.');
+    expect(pneumonia.note!.at(-1)!.text).toBe(
+      'Refines the recorded J18 Pneumonia, unspecified organism: J18.9 is more specific. The recorded Condition is left as is.',
+    );
     expect(relatedOf(conditions.find((c) => codeOf(c) === 'N39.0')!)).toEqual([]);
   });
 
@@ -230,12 +256,32 @@ describe('FHIR $suggest-conditions with recordedCondition', () => {
 
   const invalid: [string, () => unknown, number, string, RegExp][] = [
     ['a recordedCondition holding a Patient', () => withRecorded({ resourceType: 'Patient' }), 400, 'structure', /must hold a Condition resource/],
-    ['a recordedCondition as a value', () => ({ ...parametersOf(documentReference(NOTE)), parameter: [...parametersOf(documentReference(NOTE)).parameter!, { name: 'recordedCondition', valueString: 'I10' }] }),
-      400, 'structure', /must hold a Condition resource/],
+    [
+      'a recordedCondition as a value',
+      () => ({
+        ...parametersOf(documentReference(NOTE)),
+        parameter: [...parametersOf(documentReference(NOTE)).parameter!, { name: 'recordedCondition', valueString: 'I10' }],
+      }),
+      400,
+      'structure',
+      /must hold a Condition resource/,
+    ],
     ['a schema-invalid recordedCondition (code as a string)', () => withRecorded({ ...recorded('c-1', 'I10'), code: 'I10' }), 400, 'structure', /code/],
     ['a recordedCondition without subject', () => withRecorded({ ...recorded('c-1', 'I10'), subject: undefined }), 400, 'required', /subject/],
-    ['a recordedCondition of another patient', () => withRecorded(recorded('c-1', 'I10', undefined, { subject: { reference: 'Patient/other' } })), 422, 'business-rule', /patient of the documents/],
-    ['a recordedCondition of another encounter', () => withRecorded(recorded('c-1', 'I10', undefined, { encounter: { reference: 'Encounter/999' } })), 422, 'business-rule', /encounter of the documents/],
+    [
+      'a recordedCondition of another patient',
+      () => withRecorded(recorded('c-1', 'I10', undefined, { subject: { reference: 'Patient/other' } })),
+      422,
+      'business-rule',
+      /patient of the documents/,
+    ],
+    [
+      'a recordedCondition of another encounter',
+      () => withRecorded(recorded('c-1', 'I10', undefined, { encounter: { reference: 'Encounter/999' } })),
+      422,
+      'business-rule',
+      /encounter of the documents/,
+    ],
   ];
   test.each(invalid)('%s: OperationOutcome', async (_name, body, status, code, text) => {
     const res = await post(body());

@@ -18,15 +18,22 @@ import { base64, documentReference, hookRequest, NOTES_DIR, parametersOf, search
 
 const DERIVATION = 'http://hl7.org/fhir/StructureDefinition/derivation-reference';
 const REQUESTS = path.join(__dirname, '..', 'fixtures', 'requests');
-const CONTENT_TYPES: Record<string, string> = { '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8', '.html': 'text/html; charset=utf-8' };
+const CONTENT_TYPES: Record<string, string> = {
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+};
 
 /** Every note fixture as a DocumentReference of its media type. */
 const noteDocuments: [string, DocumentReference][] = readdirSync(NOTES_DIR)
   .filter((f) => CONTENT_TYPES[path.extname(f)])
-  .map((f) => [f, documentReference('', {
-    id: path.basename(f, path.extname(f)),
-    content: [{ attachment: { contentType: CONTENT_TYPES[path.extname(f)], data: base64(readFileSync(path.join(NOTES_DIR, f), 'utf8')) } }],
-  })]);
+  .map((f) => [
+    f,
+    documentReference('', {
+      id: path.basename(f, path.extname(f)),
+      content: [{ attachment: { contentType: CONTENT_TYPES[path.extname(f)], data: base64(readFileSync(path.join(NOTES_DIR, f), 'utf8')) } }],
+    }),
+  ]);
 
 /** Decoded text of each document of a request, by `DocumentReference/<id>` and content index. */
 function decodedTexts(docs: readonly DocumentReference[]): Map<string, string> {
@@ -62,7 +69,10 @@ function expectFaithfulCondition(condition: Condition, texts: Map<string, string
 
 async function viaFhir(docs: DocumentReference[], config = {}) {
   const { app } = await createTestApp(config);
-  const res = await request(app).post('/fhir/DocumentReference/$suggest-conditions').set('Content-Type', 'application/fhir+json').send(parametersOf(...docs));
+  const res = await request(app)
+    .post('/fhir/DocumentReference/$suggest-conditions')
+    .set('Content-Type', 'application/fhir+json')
+    .send(parametersOf(...docs));
   expect(res.status).toBe(200);
   expectValidFhir(res.body);
   return resourcesOf(res.body as Bundle).filter((r): r is Condition => r.resourceType === 'Condition');
@@ -121,16 +131,17 @@ describe('assertion status (test/fixtures/notes/context.txt)', () => {
     // (equal scores, so in code order): past medical history. Not: pneumonia ("No evidence of"), diabetes ("denies"), COPD
     // (family history), urinary tract infection ("Return if … develop").
     expect(codesOf(conditions)).toEqual(['D64.9', 'E78.5', 'I10']);
-    const noteOf = (code: string) => conditions.find((c) => c.code!.coding![0].code === code)!.note!.map((n) => n.text).join('\n');
+    const noteOf = (code: string) =>
+      conditions
+        .find((c) => c.code!.coding![0].code === code)!
+        .note!.map((n) => n.text)
+        .join('\n');
     expect(noteOf('D64.9')).toContain('(present, section "DISCHARGE DIAGNOSES")');
     expect(noteOf('I10')).toContain('(historical (by its section), section "PAST MEDICAL HISTORY")');
   });
 
   test('with SUPPRESS_ASSERTIONS=none the same codes come back with their status on the card', async () => {
-    const cards = await viaCds(
-      hookRequest({ prefetch: { dischargeSummaries: searchset(doc), encounterConditions: searchset() } }),
-      { suppressAssertions: [] },
-    );
+    const cards = await viaCds(hookRequest({ prefetch: { dischargeSummaries: searchset(doc), encounterConditions: searchset() } }), { suppressAssertions: [] });
     const byCode = new Map(cards.map((c) => [c.suggestions[0].actions[0].resource.code!.coding![0].code!, c]));
     expect([...byCode.keys()].sort()).toEqual(['D64.9', 'E11.9', 'E78.5', 'I10', 'J18.9', 'J44.9', 'N39.0'].sort());
     expect(byCode.get('J18.9')!.summary).toMatch(/, negated\)$/);

@@ -17,11 +17,13 @@ test('GET /fhir/metadata: a CapabilityStatement naming the operation by its cano
   expectValidFhir(cs);
   expect(cs).toMatchObject({ status: 'active', kind: 'instance', fhirVersion: '4.0.1', implementation: { url: 'https://cds.example.org/fhir' } });
   const docRef = cs.rest![0].resource!.find((r) => r.type === 'DocumentReference')!;
-  expect(docRef.operation).toEqual([{
-    name: 'suggest-conditions',
-    definition: 'http://icd10-cds.org/fhir/OperationDefinition/DocumentReference-suggest-conditions',
-    documentation: 'Suggest ICD-10-CM encounter diagnoses from a discharge summary',
-  }]);
+  expect(docRef.operation).toEqual([
+    {
+      name: 'suggest-conditions',
+      definition: 'http://icd10-cds.org/fhir/OperationDefinition/DocumentReference-suggest-conditions',
+      documentation: 'Suggest ICD-10-CM encounter diagnoses from a discharge summary',
+    },
+  ]);
   // Nothing on DocumentReference but the operation: the service stores nothing.
   expect(docRef.interaction).toBeUndefined();
 });

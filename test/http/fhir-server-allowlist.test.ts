@@ -44,10 +44,11 @@ describe('AUTH=on: each client names the FHIR servers it may send us to', () => 
       ],
     }));
   });
-  const call = async (iss: string, fhirServer: string) => request(app)
-    .post(SERVICE)
-    .set('Authorization', `Bearer ${await signedToken(signer, clientClaims(iss, `${BASE}${SERVICE}`))}`)
-    .send(hookRequest({ fhirServer, fhirAuthorization }));
+  const call = async (iss: string, fhirServer: string) =>
+    request(app)
+      .post(SERVICE)
+      .set('Authorization', `Bearer ${await signedToken(signer, clientClaims(iss, `${BASE}${SERVICE}`))}`)
+      .send(hookRequest({ fhirServer, fhirAuthorization }));
 
   test('its own FHIR server is read, with the hook token', async () => {
     const res = await call(EHR, `${ehr.base}/`);
@@ -72,7 +73,9 @@ describe('AUTH=on: each client names the FHIR servers it may send us to', () => 
 
   test('a prefetched note is still coded when the named server is refused', async () => {
     const token = await signedToken(signer, clientClaims(OTHER, `${BASE}${SERVICE}`));
-    const res = await request(app).post(SERVICE).set('Authorization', `Bearer ${token}`)
+    const res = await request(app)
+      .post(SERVICE)
+      .set('Authorization', `Bearer ${token}`)
       .send(hookRequest({ fhirServer: ehr.base, fhirAuthorization, prefetch: { dischargeSummaries: searchset(documentReference(SAMPLE_NOTE)) } }));
     expect(res.status).toBe(200);
     expect(res.body.cards.length).toBeGreaterThan(0);
@@ -83,7 +86,9 @@ describe('AUTH=on: each client names the FHIR servers it may send us to', () => 
 describe('AUTH=off: loopback and private servers only with ALLOW_PRIVATE_FHIR_SERVERS=on', () => {
   test('off: the loopback EHR is not contacted (412)', async () => {
     const { app, logs } = await createTestApp({ auth: 'off', allowPrivateFhirServers: 'off' });
-    const res = await request(app).post(SERVICE).send(hookRequest({ fhirServer: ehr.base, fhirAuthorization }));
+    const res = await request(app)
+      .post(SERVICE)
+      .send(hookRequest({ fhirServer: ehr.base, fhirAuthorization }));
     expect(res.status).toBe(412);
     expect(ehr.requests).toHaveLength(0);
     expect(refusalLogged(logs)).toMatchObject({ reason: expect.stringContaining('loopback or private address') });
@@ -91,7 +96,9 @@ describe('AUTH=off: loopback and private servers only with ALLOW_PRIVATE_FHIR_SE
 
   test('on: it is read', async () => {
     const { app } = await createTestApp({ auth: 'off', allowPrivateFhirServers: 'on' });
-    const res = await request(app).post(SERVICE).send(hookRequest({ fhirServer: ehr.base, fhirAuthorization }));
+    const res = await request(app)
+      .post(SERVICE)
+      .send(hookRequest({ fhirServer: ehr.base, fhirAuthorization }));
     expect(res.status).toBe(200);
     expect(ehr.requests.length).toBeGreaterThan(0);
   });

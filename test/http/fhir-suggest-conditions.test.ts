@@ -13,16 +13,21 @@ beforeAll(async () => {
 });
 
 const post = (body: unknown, contentType = 'application/fhir+json', path = PATH) =>
-  request(app).post(path).set('Content-Type', contentType).send(typeof body === 'string' ? body : JSON.stringify(body));
+  request(app)
+    .post(path)
+    .set('Content-Type', contentType)
+    .send(typeof body === 'string' ? body : JSON.stringify(body));
 
 const conditionsOf = (bundle: Bundle) => resourcesOf(bundle).filter((r): r is Condition => r.resourceType === 'Condition');
 const codesOf = (bundle: Bundle) => conditionsOf(bundle).map((c) => c.code!.coding![0].code);
 const derivations = (c: Condition) =>
-  (c.extension ?? []).filter((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/derivation-reference').map((e) => ({
-    offset: e.extension!.find((x) => x.url === 'offset')!.valueInteger!,
-    length: e.extension!.find((x) => x.url === 'length')!.valueInteger!,
-    reference: e.extension!.find((x) => x.url === 'reference')!.valueReference,
-  }));
+  (c.extension ?? [])
+    .filter((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/derivation-reference')
+    .map((e) => ({
+      offset: e.extension!.find((x) => x.url === 'offset')!.valueInteger!,
+      length: e.extension!.find((x) => x.url === 'length')!.valueInteger!,
+      reference: e.extension!.find((x) => x.url === 'reference')!.valueReference,
+    }));
 
 describe('POST $suggest-conditions', () => {
   test('the README sample note returns a Bundle of provisional Conditions with confidence and quoted evidence', async () => {
@@ -130,7 +135,8 @@ describe('POST $suggest-conditions', () => {
   });
 
   test('HTML attachments: markup removed, evidence offsets point into the decoded text', async () => {
-    const html = '<html><head><title>DS</title><style>p{}</style></head><body><h1>Discharge</h1><p>Dx: <b>COPD</b> exacerbation &amp; hypoxia.</p></body></html>';
+    const html =
+      '<html><head><title>DS</title><style>p{}</style></head><body><h1>Discharge</h1><p>Dx: <b>COPD</b> exacerbation &amp; hypoxia.</p></body></html>';
     const doc = documentReference('', { content: [{ attachment: { contentType: 'text/html', data: base64(html) } }] });
     const res = await post(parametersOf(doc));
     expect(res.status).toBe(200);
@@ -172,14 +178,44 @@ describe('$suggest-conditions errors are OperationOutcomes', () => {
     ['Content-Type is text/plain', () => post('pneumonia', 'text/plain'), 415, 'not-supported', /Content-Type/],
     ['body is a Patient', () => post({ resourceType: 'Patient' }), 400, 'structure', /Parameters or DocumentReference/],
     ['DocumentReference is schema-invalid (status final)', () => post(documentReference('x', { status: 'final' as never })), 400, 'value', /status/],
-    ['Parameters without document', () => post({ resourceType: 'Parameters', parameter: [{ name: 'other', valueString: 'x' }] }), 400, 'not-supported', /Unknown parameter "other"/],
-    ['document parameter holding a Patient', () => post({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: { resourceType: 'Patient' } }] }), 400, 'structure', /DocumentReference resource/],
+    [
+      'Parameters without document',
+      () => post({ resourceType: 'Parameters', parameter: [{ name: 'other', valueString: 'x' }] }),
+      400,
+      'not-supported',
+      /Unknown parameter "other"/,
+    ],
+    [
+      'document parameter holding a Patient',
+      () => post({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: { resourceType: 'Patient' } }] }),
+      400,
+      'structure',
+      /DocumentReference resource/,
+    ],
     ['att-1: data without contentType', () => post(documentReference('x', { content: [{ attachment: { data: base64('x') } }] })), 400, 'invariant', /att-1/],
-    ['PDF attachment', () => post(documentReference('x', { content: [{ attachment: { contentType: 'application/pdf', data: base64('%PDF-1.4') } }] })), 422, 'not-supported', /application\/pdf/],
-    ['url-only attachment', () => post(documentReference('x', { content: [{ attachment: { contentType: 'text/plain', url: 'https://example.org/Binary/1' } }] })), 422, 'not-supported', /url/],
+    [
+      'PDF attachment',
+      () => post(documentReference('x', { content: [{ attachment: { contentType: 'application/pdf', data: base64('%PDF-1.4') } }] })),
+      422,
+      'not-supported',
+      /application\/pdf/,
+    ],
+    [
+      'url-only attachment',
+      () => post(documentReference('x', { content: [{ attachment: { contentType: 'text/plain', url: 'https://example.org/Binary/1' } }] })),
+      422,
+      'not-supported',
+      /url/,
+    ],
     ['no subject', () => post(documentReference('x', { subject: undefined })), 422, 'required', /subject/],
     ['empty note', () => post(documentReference('   \n ')), 422, 'processing', /no text/],
-    ['invalid base64', () => post(documentReference('x', { content: [{ attachment: { contentType: 'text/plain', data: 'not base64!' } }] })), 400, 'invalid', /base64/],
+    [
+      'invalid base64',
+      () => post(documentReference('x', { content: [{ attachment: { contentType: 'text/plain', data: 'not base64!' } }] })),
+      400,
+      'invalid',
+      /base64/,
+    ],
   ];
   test.each(cases)('%s', async (_name, send, status, code, text) => {
     const res = await send();
@@ -193,7 +229,9 @@ describe('$suggest-conditions errors are OperationOutcomes', () => {
 
   test('a body above the limit: 413', async () => {
     const { app: small } = await createTestApp({ maxBodyBytes: 2048 });
-    const res = await request(small).post(PATH).set('Content-Type', 'application/fhir+json')
+    const res = await request(small)
+      .post(PATH)
+      .set('Content-Type', 'application/fhir+json')
       .send(JSON.stringify(parametersOf(documentReference('pneumonia '.repeat(500)))));
     expect(res.status).toBe(413);
     expect(res.body.issue[0].code).toBe('too-costly');
@@ -201,7 +239,9 @@ describe('$suggest-conditions errors are OperationOutcomes', () => {
 
   test('a note above the character limit: 413, never truncated', async () => {
     const { app: small } = await createTestApp({ maxNoteChars: 1000 });
-    const res = await request(small).post(PATH).set('Content-Type', 'application/fhir+json')
+    const res = await request(small)
+      .post(PATH)
+      .set('Content-Type', 'application/fhir+json')
       .send(JSON.stringify(parametersOf(documentReference('pneumonia '.repeat(200)))));
     expect(res.status).toBe(413);
     expect(res.body.issue[0].details.text).toMatch(/2000 characters; the limit is 1000/);

@@ -15,8 +15,16 @@ import request from 'supertest';
 import { createTestApp, listenOnLoopback } from '../helpers/app';
 import { startFhirServer, type FakeFhirServer } from '../helpers/fhir-server';
 import {
-  CDS_SERVICE, ehrHookRequest, FUZZ_LIMITS, mutatedRequest, problemWith, randomJsonRequest, rawRequest,
-  type EhrAnswer, type FuzzRequest, type FuzzResponse,
+  CDS_SERVICE,
+  ehrHookRequest,
+  FUZZ_LIMITS,
+  mutatedRequest,
+  problemWith,
+  randomJsonRequest,
+  rawRequest,
+  type EhrAnswer,
+  type FuzzRequest,
+  type FuzzResponse,
 } from '../helpers/fuzz';
 import { hookRequest } from '../helpers/resources';
 
@@ -41,11 +49,16 @@ beforeAll(async () => {
   logs = test.logs;
   ({ server, base } = await listenOnLoopback(test.app));
   elsewhere = await startFhirServer([]);
-  ehr = await startFhirServer([['/', (_req, res) => {
-    const answer = answers[answered++ % answers.length];
-    res.writeHead(answer.status, Object.fromEntries(Object.entries(answer.headers).map(([k, v]) => [k, placeholders(v)])));
-    res.end(Buffer.from(placeholders(answer.body.toString('latin1')), 'latin1'));
-  }]]);
+  ehr = await startFhirServer([
+    [
+      '/',
+      (_req, res) => {
+        const answer = answers[answered++ % answers.length];
+        res.writeHead(answer.status, Object.fromEntries(Object.entries(answer.headers).map(([k, v]) => [k, placeholders(v)])));
+        res.end(Buffer.from(placeholders(answer.body.toString('latin1')), 'latin1'));
+      },
+    ],
+  ]);
 });
 
 /** `{base}` and `{elsewhere}` in EHR answers and prefetch links: the fake servers' URLs. */
@@ -72,7 +85,9 @@ async function send(req: FuzzRequest): Promise<FuzzResponse> {
   const res = await test.buffer(true).parse((response, done) => {
     let text = '';
     response.setEncoding('utf8');
-    response.on('data', (chunk: string) => { text += chunk; });
+    response.on('data', (chunk: string) => {
+      text += chunk;
+    });
     response.on('end', () => done(null, text));
   });
   const key = `${req.method === 'POST' ? '' : `${req.method} `}${req.path.replace('%24', '$')} ${res.status}`;
@@ -97,30 +112,55 @@ const options = <T>(share: number): fc.Parameters<[T]> => ({
 // The timeouts scale with the runs (about 10 ms a request on two shared cores).
 const timeout = (share: number) => 30_000 + TOTAL * share * 40;
 
-test('mutated valid requests: 200 with a valid response, or a 4xx OperationOutcome', async () => {
-  await fc.assert(property(mutatedRequest), options(SHARES.mutated));
-}, timeout(SHARES.mutated));
+test(
+  'mutated valid requests: 200 with a valid response, or a 4xx OperationOutcome',
+  async () => {
+    await fc.assert(property(mutatedRequest), options(SHARES.mutated));
+  },
+  timeout(SHARES.mutated),
+);
 
-test('random JSON bodies: 4xx OperationOutcome (or a valid 200)', async () => {
-  await fc.assert(property(randomJsonRequest), options(SHARES.randomJson));
-}, timeout(SHARES.randomJson));
+test(
+  'random JSON bodies: 4xx OperationOutcome (or a valid 200)',
+  async () => {
+    await fc.assert(property(randomJsonRequest), options(SHARES.randomJson));
+  },
+  timeout(SHARES.randomJson),
+);
 
-test('raw bytes under random Content-Type, charset and Content-Encoding headers', async () => {
-  await fc.assert(property(rawRequest), options(SHARES.raw));
-}, timeout(SHARES.raw));
+test(
+  'raw bytes under random Content-Type, charset and Content-Encoding headers',
+  async () => {
+    await fc.assert(property(rawRequest), options(SHARES.raw));
+  },
+  timeout(SHARES.raw),
+);
 
-test('a hostile EHR FHIR server (random statuses, redirects, bodies): 200 or 4xx, and no other host is ever called', async () => {
-  const auth = { access_token: 'fuzz-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'icd10-cds' };
-  await fc.assert(fc.asyncProperty(ehrHookRequest, async (scenario) => {
-    answers = scenario.answers;
-    answered = 0;
-    const body = hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, ...(scenario.prefetch ? { prefetch: scenario.prefetch } : {}) });
-    const req: FuzzRequest = { method: 'POST', path: CDS_SERVICE, label: 'hostile EHR', headers: { 'Content-Type': 'application/json' }, body: Buffer.from(placeholders(JSON.stringify(body))) };
-    const res = await send(req);
-    const problem = problemWith(req, res) ?? (elsewhere.requests.length > 0 ? `another host was called: ${JSON.stringify(elsewhere.requests)}` : undefined);
-    if (problem) throw new Error(`→ ${res.status}: ${problem}\n${res.text.slice(0, 500)}`);
-  }), options(SHARES.ehr));
-}, timeout(SHARES.ehr));
+test(
+  'a hostile EHR FHIR server (random statuses, redirects, bodies): 200 or 4xx, and no other host is ever called',
+  async () => {
+    const auth = { access_token: 'fuzz-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'icd10-cds' };
+    await fc.assert(
+      fc.asyncProperty(ehrHookRequest, async (scenario) => {
+        answers = scenario.answers;
+        answered = 0;
+        const body = hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, ...(scenario.prefetch ? { prefetch: scenario.prefetch } : {}) });
+        const req: FuzzRequest = {
+          method: 'POST',
+          path: CDS_SERVICE,
+          label: 'hostile EHR',
+          headers: { 'Content-Type': 'application/json' },
+          body: Buffer.from(placeholders(JSON.stringify(body))),
+        };
+        const res = await send(req);
+        const problem = problemWith(req, res) ?? (elsewhere.requests.length > 0 ? `another host was called: ${JSON.stringify(elsewhere.requests)}` : undefined);
+        if (problem) throw new Error(`→ ${res.status}: ${problem}\n${res.text.slice(0, 500)}`);
+      }),
+      options(SHARES.ehr),
+    );
+  },
+  timeout(SHARES.ehr),
+);
 
 test('after the fuzzing the app still answers, and logged no unexpected error', async () => {
   const res = await request(base).get('/healthz');

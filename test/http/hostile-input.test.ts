@@ -24,7 +24,9 @@ beforeAll(async () => {
 /** Posts the body as is (superagent would JSON-encode a Buffer sent with a JSON Content-Type). */
 const post = (path: string, body: string | Buffer, type = 'application/json', headers: Record<string, string> = {}) => {
   const bytes = Buffer.from(body);
-  const req = request(app).post(path).set({ 'Content-Type': type, 'Content-Length': String(bytes.length), ...headers });
+  const req = request(app)
+    .post(path)
+    .set({ 'Content-Type': type, 'Content-Length': String(bytes.length), ...headers });
   req.write(bytes);
   return req;
 };
@@ -55,7 +57,11 @@ describe('JSON nesting depth (MAX_JSON_DEPTH, default 64): 400 too-costly before
   });
 
   test.each([
-    ['a hook request with a 100,000-deep prefetch value', SERVICE, JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: '@' } })).replace('"@"', nestedJson(100_000))],
+    [
+      'a hook request with a 100,000-deep prefetch value',
+      SERVICE,
+      JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: '@' } })).replace('"@"', nestedJson(100_000)),
+    ],
     ['a feedback body nested 10,000 deep', `${SERVICE}/feedback`, `{"feedback": ${nestedJson(10_000, 'object')}}`],
     ['a bare 1,000-deep array', SUGGEST, nestedJson(1000)],
   ])('%s', async (_name, path, body) => {
@@ -75,7 +81,9 @@ describe('JSON nesting depth (MAX_JSON_DEPTH, default 64): 400 too-costly before
 describe('body size (MAX_BODY_BYTES) and note length (MAX_NOTE_CHARS): 413 too-costly', () => {
   test('at the CDS edge too', async () => {
     const { app: small } = await createTestApp({ maxBodyBytes: 4096 });
-    const res = await request(small).post(SERVICE).set('Content-Type', 'application/json')
+    const res = await request(small)
+      .post(SERVICE)
+      .set('Content-Type', 'application/json')
       .send(JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: documentReference('pneumonia '.repeat(1000)) } })));
     expectOutcome(res, 413, 'too-costly', /larger than the configured limit/);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
@@ -91,7 +99,9 @@ describe('body size (MAX_BODY_BYTES) and note length (MAX_NOTE_CHARS): 413 too-c
 
   test('a note over MAX_NOTE_CHARS in a prefetched document: the document is skipped (no cards), never truncated', async () => {
     const { app: small, logs: smallLogs } = await createTestApp({ maxNoteChars: 1000 });
-    const res = await request(small).post(SERVICE).set('Content-Type', 'application/json')
+    const res = await request(small)
+      .post(SERVICE)
+      .set('Content-Type', 'application/json')
       .send(JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: documentReference('pneumonia '.repeat(200)), encounterConditions: null } })));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ cards: [] });
@@ -100,9 +110,13 @@ describe('body size (MAX_BODY_BYTES) and note length (MAX_NOTE_CHARS): 413 too-c
 });
 
 describe('invalid UTF-8 and binary garbage in attachments', () => {
-  const withBytes = (bytes: Buffer, contentType = 'text/plain') => documentReference('', { content: [{ attachment: { contentType, data: bytes.toString('base64') } }] });
+  const withBytes = (bytes: Buffer, contentType = 'text/plain') =>
+    documentReference('', { content: [{ attachment: { contentType, data: bytes.toString('base64') } }] });
   const invalidUtf8 = Buffer.concat([Buffer.from('Pneumonia '), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(' hypertension')]);
-  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63fcffff3f0005fe02fea7d6a4830000000049454e44ae426082', 'hex');
+  const png = Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63fcffff3f0005fe02fea7d6a4830000000049454e44ae426082',
+    'hex',
+  );
 
   test.each([
     ['invalid UTF-8 declared as text/plain (UTF-8 by default)', invalidUtf8, 'text/plain'],
@@ -134,14 +148,29 @@ describe('prefetch values of the wrong shape (regressions of fuzz-found 500s): r
 
   test.each([
     ['a Bundle whose entry is an object', { resourceType: 'Bundle', type: 'searchset', entry: { resource: documentReference(SAMPLE_NOTE) } }],
-    ['a Bundle whose entry holds null, strings and resources that are not objects', { resourceType: 'Bundle', entry: [null, 'x', { resource: 5 }, { resource: { resourceType: 7 } }] }],
+    [
+      'a Bundle whose entry holds null, strings and resources that are not objects',
+      { resourceType: 'Bundle', entry: [null, 'x', { resource: 5 }, { resource: { resourceType: 7 } }] },
+    ],
     ['a Bundle whose link is a string', { resourceType: 'Bundle', entry: [], link: 'next' }],
-    ['a DocumentReference whose content is an object', documentReference(SAMPLE_NOTE, { content: { attachment: { contentType: 'text/plain', data: base64(SAMPLE_NOTE) } } as never })],
-    ['a DocumentReference whose attachment data is a number', documentReference(SAMPLE_NOTE, { content: [{ attachment: { contentType: 'text/plain', data: 42 as never } }] })],
+    [
+      'a DocumentReference whose content is an object',
+      documentReference(SAMPLE_NOTE, { content: { attachment: { contentType: 'text/plain', data: base64(SAMPLE_NOTE) } } as never }),
+    ],
+    [
+      'a DocumentReference whose attachment data is a number',
+      documentReference(SAMPLE_NOTE, { content: [{ attachment: { contentType: 'text/plain', data: 42 as never } }] }),
+    ],
     ['a DocumentReference whose attachment is null', documentReference(SAMPLE_NOTE, { content: [{ attachment: null as never }] })],
-    ['a DocumentReference whose contentType is an array', documentReference(SAMPLE_NOTE, { content: [{ attachment: { contentType: ['text/plain'] as never, data: base64(SAMPLE_NOTE) } }] })],
+    [
+      'a DocumentReference whose contentType is an array',
+      documentReference(SAMPLE_NOTE, { content: [{ attachment: { contentType: ['text/plain'] as never, data: base64(SAMPLE_NOTE) } }] }),
+    ],
     ['a DocumentReference whose type.coding is a string', documentReference(SAMPLE_NOTE, { type: { coding: 'LOINC 18842-5' as never } })],
-    ['a DocumentReference whose context.encounter is an object', documentReference(SAMPLE_NOTE, { context: { encounter: { reference: 'Encounter/456' } as never } })],
+    [
+      'a DocumentReference whose context.encounter is an object',
+      documentReference(SAMPLE_NOTE, { context: { encounter: { reference: 'Encounter/456' } as never } }),
+    ],
     ['a DocumentReference whose date is a number', documentReference(SAMPLE_NOTE, { date: 20261125 as never })],
   ])('%s: 200, no cards from it', async (_name, value) => {
     const res = await noFhirServer(value);
@@ -168,15 +197,26 @@ describe('an EHR FHIR server that stalls in the middle of a Binary (was a 500)',
   afterAll(() => ehr?.close());
 
   test('412: the note could not be read within FHIR_TIMEOUT_MS', async () => {
-    ehr = await startFhirServer([['/Binary/1', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/fhir+json', 'Content-Length': '10000' });
-      res.write('{"resourceType": "Binary", "contentType": "text/plain", "data": "');
-    }]]);
+    ehr = await startFhirServer([
+      [
+        '/Binary/1',
+        (_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'application/fhir+json', 'Content-Length': '10000' });
+          res.write('{"resourceType": "Binary", "contentType": "text/plain", "data": "');
+        },
+      ],
+    ]);
     const { app: impatient } = await createTestApp({ fhirTimeoutMs: 300 });
     const doc = documentReference('', { content: [{ attachment: { contentType: 'text/plain', url: 'Binary/1' } }] });
     const auth = { access_token: 'secret-token-123', token_type: 'Bearer', expires_in: 300, scope: 'user/Binary.read', subject: 'icd10-cds' };
-    const res = await request(impatient).post(SERVICE).set('Content-Type', 'application/json')
-      .send(JSON.stringify(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc), encounterConditions: null } })));
+    const res = await request(impatient)
+      .post(SERVICE)
+      .set('Content-Type', 'application/json')
+      .send(
+        JSON.stringify(
+          hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(doc), encounterConditions: null } }),
+        ),
+      );
     expectOutcome(res, 412, 'not-found', /could not be read from the FHIR server/);
   });
 });

@@ -50,32 +50,124 @@ const auth = { access_token: FHIR_TOKEN, token_type: 'Bearer', expires_in: 300, 
 test('every path, success and error, at both edges', async () => {
   const cases: [string, typeof app, string, string, number][] = [
     // Success paths (the cards and Conditions quote the note: that is their job, not a leak).
-    ['CDS success, prefetch', app, SERVICE, JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: searchset(doc(NOTE)), encounterConditions: null } })), 200],
-    ['CDS success, read from fhirServer with the hook token', app, SERVICE, JSON.stringify(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth })), 200],
-    ['CDS success, url attachment', app, SERVICE, JSON.stringify(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth, prefetch: { dischargeSummaries: searchset(documentReference('', { content: [{ attachment: { contentType: 'text/plain', url: 'Binary/1' } }] })) } })), 200],
+    [
+      'CDS success, prefetch',
+      app,
+      SERVICE,
+      JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: searchset(doc(NOTE)), encounterConditions: null } })),
+      200,
+    ],
+    [
+      'CDS success, read from fhirServer with the hook token',
+      app,
+      SERVICE,
+      JSON.stringify(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth })),
+      200,
+    ],
+    [
+      'CDS success, url attachment',
+      app,
+      SERVICE,
+      JSON.stringify(
+        hookRequest({
+          fhirServer: ehr.base,
+          fhirAuthorization: auth,
+          prefetch: { dischargeSummaries: searchset(documentReference('', { content: [{ attachment: { contentType: 'text/plain', url: 'Binary/1' } }] })) },
+        }),
+      ),
+      200,
+    ],
     ['FHIR success', app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE))), 200],
     // Error paths.
     ['FHIR note over MAX_NOTE_CHARS (413)', small.app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE))), 413],
     ['FHIR body over MAX_BODY_BYTES (413)', small.app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE.repeat(10)))), 413],
-    ['CDS note over MAX_NOTE_CHARS (document skipped)', small.app, SERVICE, JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: doc(NOTE), encounterConditions: null } })), 200],
+    [
+      'CDS note over MAX_NOTE_CHARS (document skipped)',
+      small.app,
+      SERVICE,
+      JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: doc(NOTE), encounterConditions: null } })),
+      200,
+    ],
     ['FHIR invalid UTF-8 (422)', app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE, { data: invalidUtf8 }))), 422],
-    ['CDS invalid UTF-8 (document skipped)', app, SERVICE, JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: doc(NOTE, { data: invalidUtf8 }), encounterConditions: null } })), 200],
-    ['FHIR unsupported type with the name in a parameter (422)', app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE, { contentType: `application/pdf; name="${MARKER}.pdf"` }))), 422],
-    ['FHIR unknown charset holding the marker (422)', app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE, { contentType: `text/plain; charset="${MARKER}"` }))), 422],
+    [
+      'CDS invalid UTF-8 (document skipped)',
+      app,
+      SERVICE,
+      JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: doc(NOTE, { data: invalidUtf8 }), encounterConditions: null } })),
+      200,
+    ],
+    [
+      'FHIR unsupported type with the name in a parameter (422)',
+      app,
+      SUGGEST,
+      JSON.stringify(parametersOf(doc(NOTE, { contentType: `application/pdf; name="${MARKER}.pdf"` }))),
+      422,
+    ],
+    [
+      'FHIR unknown charset holding the marker (422)',
+      app,
+      SUGGEST,
+      JSON.stringify(parametersOf(doc(NOTE, { contentType: `text/plain; charset="${MARKER}"` }))),
+      422,
+    ],
     ['FHIR contentType that is the marker (400)', app, SUGGEST, JSON.stringify(parametersOf(doc(NOTE, { contentType: MARKER }))), 400],
-    ['FHIR unknown parameter named with the marker (400)', app, SUGGEST, JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: MARKER, valueString: MARKER }] }), 400],
-    ['FHIR schema-invalid values holding the marker (400)', app, SUGGEST, JSON.stringify(documentReference(NOTE, { status: MARKER as never, date: MARKER, id: MARKER })), 400],
+    [
+      'FHIR unknown parameter named with the marker (400)',
+      app,
+      SUGGEST,
+      JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: MARKER, valueString: MARKER }] }),
+      400,
+    ],
+    [
+      'FHIR schema-invalid values holding the marker (400)',
+      app,
+      SUGGEST,
+      JSON.stringify(documentReference(NOTE, { status: MARKER as never, date: MARKER, id: MARKER })),
+      400,
+    ],
     ['FHIR not JSON (400)', app, SUGGEST, `{"resourceType": "Parameters", "note": "${MARKER}`, 400],
     ['CDS not JSON (400)', app, SERVICE, `{"hook": "encounter-discharge", "context": "${MARKER}"`, 400],
     ['CDS JSON that is not an object (400)', app, SERVICE, JSON.stringify(MARKER), 400],
-    ['CDS wrong types holding the marker (400)', app, SERVICE, JSON.stringify({ hook: MARKER, hookInstance: 7, context: { userId: MARKER, patientId: MARKER, encounterId: [MARKER] }, fhirServer: MARKER }), 400],
-    ['CDS prefetch OperationOutcome holding the marker, no fhirServer (412)', app, SERVICE, JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'x', diagnostics: MARKER }] } } })), 412],
+    [
+      'CDS wrong types holding the marker (400)',
+      app,
+      SERVICE,
+      JSON.stringify({ hook: MARKER, hookInstance: 7, context: { userId: MARKER, patientId: MARKER, encounterId: [MARKER] }, fhirServer: MARKER }),
+      400,
+    ],
+    [
+      'CDS prefetch OperationOutcome holding the marker, no fhirServer (412)',
+      app,
+      SERVICE,
+      JSON.stringify(
+        hookRequest({ prefetch: { dischargeSummaries: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'x', diagnostics: MARKER }] } } }),
+      ),
+      412,
+    ],
     ['CDS text/plain body (415)', app, SERVICE, NOTE, 415],
-    ['feedback holding the marker in a comment (200)', app, `${SERVICE}/feedback`, JSON.stringify({ feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { userComment: MARKER }, outcomeTimestamp: '2026-11-25T10:00:00Z' }] }), 200],
-    ['feedback invalid, holding the marker (400)', app, `${SERVICE}/feedback`, JSON.stringify({ feedback: [{ card: MARKER, outcome: MARKER, outcomeTimestamp: MARKER, overrideReason: { userComment: MARKER } }] }), 400],
+    [
+      'feedback holding the marker in a comment (200)',
+      app,
+      `${SERVICE}/feedback`,
+      JSON.stringify({ feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { userComment: MARKER }, outcomeTimestamp: '2026-11-25T10:00:00Z' }] }),
+      200,
+    ],
+    [
+      'feedback invalid, holding the marker (400)',
+      app,
+      `${SERVICE}/feedback`,
+      JSON.stringify({ feedback: [{ card: MARKER, outcome: MARKER, outcomeTimestamp: MARKER, overrideReason: { userComment: MARKER } }] }),
+      400,
+    ],
   ];
   for (const [what, target, path, body, status] of cases) {
-    const res = await send(what, target, path, body, path.startsWith('/fhir') && status !== 415 ? 'application/fhir+json' : status === 415 ? 'text/plain' : 'application/json');
+    const res = await send(
+      what,
+      target,
+      path,
+      body,
+      path.startsWith('/fhir') && status !== 415 ? 'application/fhir+json' : status === 415 ? 'text/plain' : 'application/json',
+    );
     expect([what, res.status]).toEqual([what, status]);
   }
   expect(errorBodies.length).toBeGreaterThan(10);
@@ -95,7 +187,9 @@ test('every path, success and error, at both edges', async () => {
 
 test('with authentication on, a rejected token is not logged either', async () => {
   const { app: guarded, logs: guardedLogs } = await createTestApp({ auth: 'on', logLevel: 'trace' });
-  const res = await request(guarded).post(SERVICE).set({ 'Content-Type': 'application/json', Authorization: HEADER_TOKEN })
+  const res = await request(guarded)
+    .post(SERVICE)
+    .set({ 'Content-Type': 'application/json', Authorization: HEADER_TOKEN })
     .send(JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: doc(NOTE) } })));
   expect(res.status).toBe(401);
   expect(res.text).not.toContain(HEADER_TOKEN.slice('Bearer '.length));

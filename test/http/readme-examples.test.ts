@@ -48,8 +48,10 @@ test('the example files carry the sample discharge summary', () => {
 });
 
 test('FHIR example: a Bundle whose every Condition is provisional, with confidence and quoted source text', async () => {
-  const res = await request(app).post('/fhir/DocumentReference/$suggest-conditions')
-    .set('Content-Type', 'application/fhir+json').send(fixture('suggest-conditions.json'));
+  const res = await request(app)
+    .post('/fhir/DocumentReference/$suggest-conditions')
+    .set('Content-Type', 'application/fhir+json')
+    .send(fixture('suggest-conditions.json'));
   expect(res.status).toBe(200);
   const bundle = res.body as Bundle;
   expectValidFhir(bundle);
@@ -62,8 +64,7 @@ test('FHIR example: a Bundle whose every Condition is provisional, with confiden
 });
 
 test('CDS Hooks example: cards with quoted evidence', async () => {
-  const res = await request(app).post('/cds-services/icd10cm-suggestions')
-    .set('Content-Type', 'application/json').send(fixture('encounter-discharge.json'));
+  const res = await request(app).post('/cds-services/icd10cm-suggestions').set('Content-Type', 'application/json').send(fixture('encounter-discharge.json'));
   expect(res.status).toBe(200);
   expectValidCds('response', res.body);
   expect(res.body.cards.length).toBeGreaterThan(0);

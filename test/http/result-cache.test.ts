@@ -16,7 +16,8 @@ function hookBody(text: string) {
   return hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), encounterConditions: searchset() } });
 }
 /** Cards without their uuids (new ones on every call). */
-const withoutIds = (body: HookResponse) => JSON.parse(JSON.stringify(body.cards).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'id'));
+const withoutIds = (body: HookResponse) =>
+  JSON.parse(JSON.stringify(body.cards).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'id'));
 
 test('a repeated hook call is answered from the cache, identically, and audited as cached', async () => {
   const { app, store, settled } = await createTestApp();
@@ -60,12 +61,18 @@ test('the cache holds offsets, never note text', async () => {
 
 test('the FHIR operation fills the cache the hook reads, and a changed note or setting misses it', async () => {
   const { app, store, settled } = await createTestApp();
-  const op = await request(app).post(OPERATION).set('Content-Type', 'application/fhir+json')
-    .send({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: documentReference(SAMPLE_NOTE) }] }).expect(200);
+  const op = await request(app)
+    .post(OPERATION)
+    .set('Content-Type', 'application/fhir+json')
+    .send({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: documentReference(SAMPLE_NOTE) }] })
+    .expect(200);
   expectValidFhir(op.body);
   await settled();
   await request(app).post(HOOK).send(hookBody(SAMPLE_NOTE)).expect(200);
-  await request(app).post(HOOK).send(hookBody(`${SAMPLE_NOTE}\nSigned.`)).expect(200);
+  await request(app)
+    .post(HOOK)
+    .send(hookBody(`${SAMPLE_NOTE}\nSigned.`))
+    .expect(200);
   expect((await store.auditRecords()).map((r) => r.analysis)).toEqual([undefined, 'cached', undefined]);
 
   const other = await createTestApp({ suppressAssertions: [] });
@@ -79,4 +86,3 @@ test('RESULT_CACHE=off computes every call', async () => {
   await request(app).post(HOOK).send(hookBody(SAMPLE_NOTE)).expect(200);
   expect((await store.auditRecords()).map((r) => r.analysis)).toEqual([undefined, undefined]);
 });
-

@@ -13,10 +13,25 @@ beforeAll(async () => {
 });
 
 test.each<[string, () => request.Test, number]>([
-  ['hook call with suggestions', () => request(app).post('/cds-services/icd10cm-suggestions').send(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(SAMPLE_NOTE)) } })), 200],
+  [
+    'hook call with suggestions',
+    () =>
+      request(app)
+        .post('/cds-services/icd10cm-suggestions')
+        .send(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(SAMPLE_NOTE)) } })),
+    200,
+  ],
   ['hook call refused (412)', () => request(app).post('/cds-services/icd10cm-suggestions').send(hookRequest()), 412],
   ['hook call malformed (400)', () => request(app).post('/cds-services/icd10cm-suggestions').set('Content-Type', 'application/json').send('{'), 400],
-  ['$suggest-conditions', () => request(app).post('/fhir/DocumentReference/$suggest-conditions').set('Content-Type', 'application/fhir+json').send(JSON.stringify(parametersOf(documentReference(SAMPLE_NOTE)))), 200],
+  [
+    '$suggest-conditions',
+    () =>
+      request(app)
+        .post('/fhir/DocumentReference/$suggest-conditions')
+        .set('Content-Type', 'application/fhir+json')
+        .send(JSON.stringify(parametersOf(documentReference(SAMPLE_NOTE)))),
+    200,
+  ],
   ['discovery', () => request(app).get('/cds-services'), 200],
   ['metadata', () => request(app).get('/fhir/metadata'), 200],
   ['unknown route (404)', () => request(app).get('/nowhere'), 404],

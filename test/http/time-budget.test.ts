@@ -37,7 +37,8 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const hookBody = (text: string) => JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), encounterConditions: searchset() } }));
+const hookBody = (text: string) =>
+  JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), encounterConditions: searchset() } }));
 
 async function timed(url: string, init?: RequestInit): Promise<{ ms: number; status: number; body: unknown }> {
   const started = performance.now();
@@ -45,7 +46,8 @@ async function timed(url: string, init?: RequestInit): Promise<{ ms: number; sta
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text();
   return { ms: performance.now() - started, status: res.status, body };
 }
-const hook = (text: string) => timed(`${base}/cds-services/icd10cm-suggestions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: hookBody(text) });
+const hook = (text: string) =>
+  timed(`${base}/cds-services/icd10cm-suggestions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: hookBody(text) });
 const isPending = (cards: Card[]) => cards.length === 1 && cards[0].summary === 'ICD-10-CM suggestions are being prepared';
 
 test('over budget: an information card in time, /healthz quick meanwhile, then the real cards from the cache', async () => {

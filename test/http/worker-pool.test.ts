@@ -39,7 +39,10 @@ async function post(url: string, body: unknown): Promise<Answer> {
 }
 const operation = (text: string) => post('/fhir/DocumentReference/$suggest-conditions', documentReference(text));
 const hook = (text: string) =>
-  post('/cds-services/icd10cm-suggestions', hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), encounterConditions: searchset() } }));
+  post(
+    '/cds-services/icd10cm-suggestions',
+    hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), encounterConditions: searchset() } }),
+  );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function expectTransient(answer: Answer): void {
@@ -53,7 +56,9 @@ function expectTransient(answer: Answer): void {
 test('a full analysis queue is refused at once with 503; the running and the queued calls complete', async () => {
   let heldDone = false;
   // Holds the only worker for 2 s, as a long inference would.
-  const held = operation(`${SAMPLE_NOTE}\nHOLD_WORKER_MS=2000`).finally(() => { heldDone = true; });
+  const held = operation(`${SAMPLE_NOTE}\nHOLD_WORKER_MS=2000`).finally(() => {
+    heldDone = true;
+  });
   await sleep(400);
   const queued = operation(`${SAMPLE_NOTE}\nQueued behind the held one.`);
   await sleep(200);

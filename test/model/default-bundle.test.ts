@@ -66,7 +66,7 @@ const codiesp = process.env.CODIESP_DIR;
   expectClose(figures, config.metrics.test);
 });
 
-test('the README\'s example card is what the default model answers to the example request', async () => {
+test("the README's example card is what the default model answers to the example request", async () => {
   const classifier = await createClassifier(BUNDLE, { intraOpThreads: 1 });
   try {
     const config = testConfig({ modelDir: BUNDLE, auth: 'off' });

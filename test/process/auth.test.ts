@@ -18,14 +18,18 @@ test('nothing configured: starts, warns, discovery answers, a service call is re
   await server.logged('listening');
   const { lines } = server;
   const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
-  expect(warnings).toEqual(expect.arrayContaining([
-    expect.stringContaining('no trusted CDS clients (CDS_CLIENTS)'),
-    expect.stringContaining('neither CDS_CLIENTS nor FHIR_TOKENS is set'),
-  ]));
+  expect(warnings).toEqual(
+    expect.arrayContaining([
+      expect.stringContaining('no trusted CDS clients (CDS_CLIENTS)'),
+      expect.stringContaining('neither CDS_CLIENTS nor FHIR_TOKENS is set'),
+    ]),
+  );
   const base = `http://127.0.0.1:${lines.find((l) => l.msg === 'listening')!.port}`;
   expect((await fetch(`${base}/cds-services`)).status).toBe(200);
   const res = await fetch(`${base}/cds-services/icd10cm-suggestions`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: readFileSync(HOOK_REQUEST),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: readFileSync(HOOK_REQUEST),
   });
   expect(res.status).toBe(401);
   expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -48,7 +52,9 @@ test('an invalid CDS_CLIENTS file: exits 1 listing its problems', async () => {
     writeFileSync(file, JSON.stringify([{ iss: 'https://ehr.example.org', jku: 'http://ehr.example.org/jwks' }, { iss: 'https://b.example.org' }]));
     const { child, exited } = start({ PORT: '0', CDS_CLIENTS: file });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     expect((await exited).code).toBe(1);
     expect(stderr).toContain('CDS_CLIENTS[0].jku must be an https URL (http only on localhost)');
     expect(stderr).toContain('CDS_CLIENTS[1] needs "jwks" or "jku" (or both)');

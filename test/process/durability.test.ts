@@ -26,7 +26,11 @@ function start(storePath: string): ServerProcess {
 /** The base URL once the process listens. */
 const listening = async (server: ServerProcess) => `http://127.0.0.1:${(await server.logged('listening')).port}`;
 const post = (url: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
+  fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
 
 let dir: string;
 beforeAll(() => {
@@ -49,10 +53,17 @@ test('audit and feedback records answered before a kill -9 are there after a res
   const requestId = hook.headers.get('x-request-id')!;
   const cards = ((await hook.json()) as { cards: Card[] }).cards;
   expect(cards.length).toBeGreaterThanOrEqual(2);
-  const fb = await post(`${base}/cds-services/icd10cm-suggestions/feedback`, { feedback: [
-    { card: cards[0].uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cards[0].suggestions![0].uuid }], outcomeTimestamp: '2026-11-25T12:05:00Z' },
-    { card: cards[1].uuid, outcome: 'overridden', overrideReason: { reason: { system: OVERRIDE_REASON_SYSTEM, code: 'already-coded' } }, outcomeTimestamp: '2026-11-25T12:06:00Z' },
-  ] });
+  const fb = await post(`${base}/cds-services/icd10cm-suggestions/feedback`, {
+    feedback: [
+      { card: cards[0].uuid, outcome: 'accepted', acceptedSuggestions: [{ id: cards[0].suggestions![0].uuid }], outcomeTimestamp: '2026-11-25T12:05:00Z' },
+      {
+        card: cards[1].uuid,
+        outcome: 'overridden',
+        overrideReason: { reason: { system: OVERRIDE_REASON_SYSTEM, code: 'already-coded' } },
+        outcomeTimestamp: '2026-11-25T12:06:00Z',
+      },
+    ],
+  });
   expect(fb.status).toBe(200);
 
   first.child.kill('SIGKILL');

@@ -25,17 +25,25 @@ test('a broken model bundle: the process exits 1 naming the problem, and never l
   const { child, exited } = start({ PORT: '0', MODEL_DIR: path.join(PROJECT_ROOT, 'test', 'fixtures') });
   let stderr = '';
   let stdout = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
   expect((await exited).code).toBe(1);
-  expect(stderr).toMatch(/^icd10-cds failed to start: model bundle file \S*config\.json cannot be read; model bundle file \S*labels\.json cannot be read; model bundle file \S*tokenizer\.json cannot be read/);
+  expect(stderr).toMatch(
+    /^icd10-cds failed to start: model bundle file \S*config\.json cannot be read; model bundle file \S*labels\.json cannot be read; model bundle file \S*tokenizer\.json cannot be read/,
+  );
   expect(stdout).not.toContain('listening');
 });
 
 test('invalid configuration: exits 1 listing the problems', async () => {
   const { child, exited } = start({ PORT: '-1' });
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   expect((await exited).code).toBe(1);
   expect(stderr).toContain('PORT must be an integer between 0 and 65535');
 });

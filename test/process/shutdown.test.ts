@@ -18,7 +18,15 @@ interface Running {
 /** Starts the server and resolves once it listens. */
 // The EHR of these tests is on loopback: local testing, as ALLOW_PRIVATE_FHIR_SERVERS allows.
 async function start(env: Record<string, string>): Promise<Running> {
-  const server = spawnServer({ PORT: '0', HOST: '127.0.0.1', AUTH: 'off', ALLOW_PRIVATE_FHIR_SERVERS: 'on', STORE_PATH: ':memory:', LOG_LEVEL: 'info', ...env });
+  const server = spawnServer({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AUTH: 'off',
+    ALLOW_PRIVATE_FHIR_SERVERS: 'on',
+    STORE_PATH: ':memory:',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
   started.push(server.child);
   const listening = await server.logged('listening');
   return { child: server.child, port: listening.port as number, lines: server.lines, exited: server.exited.then(({ code }) => code) };
@@ -43,9 +51,12 @@ afterEach(async () => {
 test('SIGTERM with requests in flight (a slow EHR read, a large note): both complete with 200, then exit 0', async () => {
   // The EHR answers the discharge-summary search after 1.5 s: the hook call is in flight for that long.
   ehr = await startFhirServer([
-    ['/DocumentReference', (req, res, base) => {
-      setTimeout(() => json(searchset(documentReference(SAMPLE_NOTE)))(req, res, base), 1500);
-    }],
+    [
+      '/DocumentReference',
+      (req, res, base) => {
+        setTimeout(() => json(searchset(documentReference(SAMPLE_NOTE)))(req, res, base), 1500);
+      },
+    ],
     ['/Condition', json(searchset())],
   ]);
   const server = await start({ SHUTDOWN_DRAIN_MS: '20000', FHIR_TIMEOUT_MS: '10000' });
@@ -89,7 +100,10 @@ test('past SHUTDOWN_DRAIN_MS the requests still in flight are cut, and the exit 
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(hookRequest({ fhirServer: ehr.base, fhirAuthorization: auth })),
-  }).then((r) => r.status, (error: Error) => error);
+  }).then(
+    (r) => r.status,
+    (error: Error) => error,
+  );
   await waitFor(() => ehr!.requests.length > 0);
   const signalled = Date.now();
   server.child.kill('SIGTERM');

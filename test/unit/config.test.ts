@@ -38,8 +38,9 @@ test('defaults', () => {
 });
 
 test('values are parsed and every problem is reported at once', () => {
-  expect(loadConfig({ PORT: '9000', HOST: '0.0.0.0', PUBLIC_BASE_URL: 'https://cds.example.org/', DISCHARGE_SUMMARY_LOINC: '18842-5, 11490-0' }))
-    .toMatchObject({ port: 9000, host: '0.0.0.0', publicBaseUrl: 'https://cds.example.org', dischargeSummaryLoinc: ['18842-5', '11490-0'] });
+  expect(loadConfig({ PORT: '9000', HOST: '0.0.0.0', PUBLIC_BASE_URL: 'https://cds.example.org/', DISCHARGE_SUMMARY_LOINC: '18842-5, 11490-0' })).toMatchObject(
+    { port: 9000, host: '0.0.0.0', publicBaseUrl: 'https://cds.example.org', dischargeSummaryLoinc: ['18842-5', '11490-0'] },
+  );
   // Problems are listed in the order of the settings table (config.ts SETTINGS).
   expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', PUBLIC_BASE_URL: 'ftp://x', DISCHARGE_SUMMARY_LOINC: 'abc' })).toThrow(
     'Invalid configuration:\n- PORT must be an integer between 0 and 65535\n- PUBLIC_BASE_URL must be an absolute http(s) URL\n' +
@@ -76,11 +77,17 @@ describe('authentication settings', () => {
   test('CDS_CLIENTS: the file is read here, its entries checked by auth/trusted-clients at start-up, every problem listed', () => {
     const clients = [{ iss: 'https://ehr.example.org', jwks: { keys: [EC] } }];
     expect(trustedClientsOf(loadConfig({ CDS_CLIENTS: file('ok.json', JSON.stringify(clients)) }))).toEqual(clients);
-    expect(() => trustedClientsOf(loadConfig({ CDS_CLIENTS: file('bad.json', JSON.stringify([{ iss: 'a', jku: 'http://ehr/jwks' }, { jwks: { keys: [{ ...EC, d: 'x' }] } }])) }))).toThrow(
+    expect(() =>
+      trustedClientsOf(
+        loadConfig({ CDS_CLIENTS: file('bad.json', JSON.stringify([{ iss: 'a', jku: 'http://ehr/jwks' }, { jwks: { keys: [{ ...EC, d: 'x' }] } }])) }),
+      ),
+    ).toThrow(
       'Invalid configuration:\n- CDS_CLIENTS[0].jku must be an https URL (http only on localhost)\n- CDS_CLIENTS[1].iss must be a non-empty string\n' +
         '- CDS_CLIENTS[1].jwks.keys[0] holds private key material (d): give public keys only',
     );
-    expect(() => loadConfig({ CDS_CLIENTS: path.join(dir, 'missing.json') })).toThrow(`CDS_CLIENTS file ${path.join(dir, 'missing.json')} cannot be read (ENOENT)`);
+    expect(() => loadConfig({ CDS_CLIENTS: path.join(dir, 'missing.json') })).toThrow(
+      `CDS_CLIENTS file ${path.join(dir, 'missing.json')} cannot be read (ENOENT)`,
+    );
     expect(() => loadConfig({ CDS_CLIENTS: file('broken.json', '[{') })).toThrow('is not valid JSON');
   });
 
@@ -98,8 +105,10 @@ describe('authentication settings', () => {
   });
 
   test('AUTH_CLOCK_SKEW_SECONDS and CORS_ORIGINS', () => {
-    expect(loadConfig({ AUTH_CLOCK_SKEW_SECONDS: '30', CORS_ORIGINS: 'https://ehr.example.org, http://localhost:3000/' }))
-      .toMatchObject({ authClockSkewSeconds: 30, corsOrigins: ['https://ehr.example.org', 'http://localhost:3000'] });
+    expect(loadConfig({ AUTH_CLOCK_SKEW_SECONDS: '30', CORS_ORIGINS: 'https://ehr.example.org, http://localhost:3000/' })).toMatchObject({
+      authClockSkewSeconds: 30,
+      corsOrigins: ['https://ehr.example.org', 'http://localhost:3000'],
+    });
     expect(() => loadConfig({ AUTH_CLOCK_SKEW_SECONDS: '3600' })).toThrow('AUTH_CLOCK_SKEW_SECONDS must be an integer between 0 and 300');
     expect(() => loadConfig({ CORS_ORIGINS: 'https://ehr.example.org/app' })).toThrow('CORS_ORIGINS must be "*" or comma-separated origins');
   });

@@ -160,15 +160,18 @@ runCommand(module, 'baseline', () => {
       python: { type: 'string', default: '/usr/bin/python3' },
     },
   });
-  if (!values.data) throw new UsageError('usage: npm run baseline -- --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N] [--python /usr/bin/python3]');
+  if (!values.data)
+    throw new UsageError(
+      'usage: npm run baseline -- --data <CodiEsp dir> [--work .train-baseline] [--seed 13] [--folds 5] [--limit N] [--python /usr/bin/python3]',
+    );
   const result = runBaseline({
-      data: values.data,
-      work: values.work!,
-      seed: Number(values.seed),
-      labels: Number(values.labels),
-      folds: Number(values.folds),
-      limit: values.limit ? Number(values.limit) : undefined,
-      python: values.python!,
+    data: values.data,
+    work: values.work!,
+    seed: Number(values.seed),
+    labels: Number(values.labels),
+    folds: Number(values.folds),
+    limit: values.limit ? Number(values.limit) : undefined,
+    python: values.python!,
     log: (line) => console.error(line),
   });
   // Kept in the work directory too: `npm run train -- --baseline <work>/result.json` records

@@ -42,13 +42,16 @@ export function normalizeCode(code: string): string {
 export function readJsonl(file: string): Doc[] {
   const bytes = readFileSync(file);
   const text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
-  return text.split('\n').filter((line) => line.trim()).map((line, i) => {
-    const doc = JSON.parse(line);
-    if (typeof doc.text !== 'string' || !Array.isArray(doc.codes)) {
-      throw new Error(`${file}:${i + 1}: expected {"id", "text", "codes": [...]}`);
-    }
-    return { id: String(doc.id ?? i + 1), text: doc.text, codes: [...new Set<string>(doc.codes.map(normalizeCode))], split: doc.split };
-  });
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line, i) => {
+      const doc = JSON.parse(line);
+      if (typeof doc.text !== 'string' || !Array.isArray(doc.codes)) {
+        throw new Error(`${file}:${i + 1}: expected {"id", "text", "codes": [...]}`);
+      }
+      return { id: String(doc.id ?? i + 1), text: doc.text, codes: [...new Set<string>(doc.codes.map(normalizeCode))], split: doc.split };
+    });
 }
 
 /**
@@ -76,7 +79,6 @@ export function topCodes(docs: readonly Doc[], k: number): string[] {
     .slice(0, k)
     .map(([code]) => code);
 }
-
 
 /**
  * Documents in a seeded pseudo-random order that does not depend on their input order.

@@ -50,9 +50,7 @@ export function laatToOnnx(weights: LaatWeights, docString: string): Uint8Array 
   const kernel = conv.shape[2];
   const pad = Math.floor(kernel / 2);
 
-  const g = new GraphBuilder('laat_icd10cm')
-    .input('input_ids', 'int32', ['batch', 'sequence'])
-    .input('attention_mask', 'int32', ['batch', 'sequence']);
+  const g = new GraphBuilder('laat_icd10cm').input('input_ids', 'int32', ['batch', 'sequence']).input('attention_mask', 'int32', ['batch', 'sequence']);
   for (const name of ['embedding', 'conv_weight', 'conv_bias', 'attention_w', 'attention_u', 'output_v', 'output_b']) {
     g.initializer(name, t(name).data, t(name).shape);
   }

@@ -114,10 +114,16 @@ function readDisplays(file: string): Map<string, string> {
   }
   const text = (file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file)).toString('utf8');
   // code_nodot <TAB> code <TAB> description
-  return new Map(text.split('\n').slice(1).filter(Boolean).map((line) => {
-    const [, code, description] = line.split('\t');
-    return [code, description];
-  }));
+  return new Map(
+    text
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((line) => {
+        const [, code, description] = line.split('\t');
+        return [code, description];
+      }),
+  );
 }
 
 /** Runs a command, passing each line it writes (stdout and stderr) to `log`; resolves with its exit status. */
@@ -147,7 +153,10 @@ export async function trainBundle(options: TrainOptions) {
   mkdirSync(options.work, { recursive: true });
   for (const [name, docs] of Object.entries({ train, test })) writeFileSync(path.join(options.work, `${name}.jsonl`), toJsonl(docs));
 
-  const vocab = trainWordPiece(train.map((d) => d.text), { vocabSize: options.vocabSize, minFrequency: 2 });
+  const vocab = trainWordPiece(
+    train.map((d) => d.text),
+    { vocabSize: options.vocabSize, minFrequency: 2 },
+  );
   const tokenizerJson = wordPieceTokenizerJson(vocab);
   const tokenizer = createNoteTokenizer(tokenizerJson);
   log(`tokenizer: WordPiece, ${vocab.length} tokens`);
@@ -155,8 +164,11 @@ export async function trainBundle(options: TrainOptions) {
   const contentLength = options.maxLength - tokenizer.prefixIds.length - tokenizer.suffixIds.length;
   const encode = (doc: Doc, fold: number) => {
     const { ids } = tokenizer.encode(doc.text);
-    const windows = planWindows(ids.length, contentLength, options.overlap)
-      .map((w) => [...tokenizer.prefixIds, ...ids.subarray(w.start, w.end), ...tokenizer.suffixIds]);
+    const windows = planWindows(ids.length, contentLength, options.overlap).map((w) => [
+      ...tokenizer.prefixIds,
+      ...ids.subarray(w.start, w.end),
+      ...tokenizer.suffixIds,
+    ]);
     return { fold, windows, labels: codes.map((c, i) => (doc.codes.includes(c) ? i : -1)).filter((i) => i >= 0) };
   };
   const encoded = {
@@ -170,10 +182,22 @@ export async function trainBundle(options: TrainOptions) {
   const weightsDir = path.join(options.work, 'weights');
   const script = path.join(PROJECT_ROOT, 'src', 'tools', 'train', 'laat.py');
   log(`training: ${options.python} ${path.relative(process.cwd(), script)}`);
-  const status = await runStreaming(options.python, [
-    script, '--input', path.join(options.work, 'encoded.json'), '--out', weightsDir,
-    '--seed', String(options.seed), '--folds', String(options.folds), ...options.pythonArgs,
-  ], options.log);
+  const status = await runStreaming(
+    options.python,
+    [
+      script,
+      '--input',
+      path.join(options.work, 'encoded.json'),
+      '--out',
+      weightsDir,
+      '--seed',
+      String(options.seed),
+      '--folds',
+      String(options.folds),
+      ...options.pythonArgs,
+    ],
+    options.log,
+  );
   if (status !== 0) {
     throw new Error(`laat.py failed (exit ${status}); it needs PyTorch: apt-get install python3-torch, run by /usr/bin/python3`);
   }
@@ -185,7 +209,8 @@ export async function trainBundle(options: TrainOptions) {
   const config: BundleConfig = {
     name: options.name,
     version: options.version,
-    description: 'Label-wise attention classifier for the 50 most frequent ICD-10-CM codes of CodiEsp (machine-translated clinical case reports). See MODEL_CARD.md.',
+    description:
+      'Label-wise attention classifier for the 50 most frequent ICD-10-CM codes of CodiEsp (machine-translated clinical case reports). See MODEL_CARD.md.',
     clinicallyMeaningful: true,
     codeSystemVersion: '2023',
     window: { maxLength: options.maxLength, overlap: options.overlap },
@@ -207,9 +232,11 @@ export async function trainBundle(options: TrainOptions) {
   let classifier = await createClassifier(stage, { intraOpThreads: 0 });
   const reference = read('train-probabilities.json');
   let parity = 0;
-  (await scoreDocuments(classifier, train)).forEach((s, k) => codes.forEach((_, l) => {
-    parity = Math.max(parity, Math.abs(s.probabilities[l] - reference[k][l]));
-  }));
+  (await scoreDocuments(classifier, train)).forEach((s, k) =>
+    codes.forEach((_, l) => {
+      parity = Math.max(parity, Math.abs(s.probabilities[l] - reference[k][l]));
+    }),
+  );
   await classifier.dispose();
   log(`parity onnxruntime vs PyTorch on the training documents: max |Δp| = ${parity.toExponential(2)}`);
   if (!(parity <= 1e-4)) throw new Error(`onnxruntime and PyTorch disagree (max |Δp| = ${parity})`);
@@ -263,7 +290,9 @@ runCommand(module, 'training', async () => {
     },
   });
   if (!values.data || !values.out) {
-    throw new UsageError('usage: npm run train -- --data <CodiEsp dir> --out <bundle dir> [--displays <icd10cm billable .tsv.gz | labels.json>] [--work .train] [--baseline .train-baseline/result.json] [--limit N] [--python-arg=--epochs --python-arg=3]');
+    throw new UsageError(
+      'usage: npm run train -- --data <CodiEsp dir> --out <bundle dir> [--displays <icd10cm billable .tsv.gz | labels.json>] [--work .train] [--baseline .train-baseline/result.json] [--limit N] [--python-arg=--epochs --python-arg=3]',
+    );
   }
   const displays = values.displays ?? path.join('models', 'default', 'labels.json');
   if (!existsSync(displays)) throw new UsageError(`no label display texts at ${displays}: pass --displays <ICD-10-CM billable code list .tsv.gz>`);

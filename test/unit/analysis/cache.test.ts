@@ -15,10 +15,11 @@ test('offsets-only value: no note text in it, and the same suggestions out', asy
   expect(suggestions.length).toBeGreaterThan(0);
   const value = encodeCacheValue(suggestions, [note])!;
   expect(value).toBeDefined();
-  for (const s of suggestions) for (const e of s.evidence) {
-    expect(value).not.toContain(JSON.stringify(e.text));
-    if (e.context?.section) expect(value).not.toContain(JSON.stringify(e.context.section.heading));
-  }
+  for (const s of suggestions)
+    for (const e of s.evidence) {
+      expect(value).not.toContain(JSON.stringify(e.text));
+      if (e.context?.section) expect(value).not.toContain(JSON.stringify(e.context.section.heading));
+    }
   expect(decodeCacheValue(value, [note])).toEqual(suggestions);
 });
 

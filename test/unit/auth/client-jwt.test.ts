@@ -11,7 +11,11 @@ import { clientClaims, signedToken, testSigner } from '../../helpers/tokens';
 const SPEC = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'cds-hooks', 'spec-2.0.1', 'jwt-es384-example.json'), 'utf8'));
 const SPEC_CLIENT = { iss: SPEC.payload.iss, jwks: SPEC.jwks, jku: SPEC.header.jku };
 
-const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 test('the spec example token is refused today as expired', async () => {
   const verify = clientJwtVerifier([SPEC_CLIENT], { clockSkewSeconds: 60 });
@@ -31,8 +35,9 @@ test('at the instant the spec verified it (and with no age limit), the same toke
 });
 
 test('with no trusted client, every token is refused', async () => {
-  await expect(failureOf(clientJwtVerifier([], { clockSkewSeconds: 60 })(SPEC.compact, SPEC.audience)))
-    .resolves.toMatchObject({ reason: 'no trusted clients are configured' });
+  await expect(failureOf(clientJwtVerifier([], { clockSkewSeconds: 60 })(SPEC.compact, SPEC.audience))).resolves.toMatchObject({
+    reason: 'no trusted clients are configured',
+  });
 });
 
 test('a full replay cache refuses good tokens with ReplayCacheFull (503), never evicting a live jti', async () => {

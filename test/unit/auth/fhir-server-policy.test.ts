@@ -5,9 +5,21 @@ const JWT = (iss: string) => ({ scheme: 'jwt' as const, iss, jti: 'j' });
 const NONE = { scheme: 'none' as const };
 
 test.each([
-  ['127.0.0.1', false], ['10.1.2.3', false], ['172.20.0.1', false], ['192.168.1.1', false], ['169.254.169.254', false],
-  ['100.64.0.1', false], ['0.0.0.0', false], ['::1', false], ['fd00::1', false], ['fe80::1', false], ['::ffff:127.0.0.1', false],
-  ['8.8.8.8', true], ['2606:4700::1111', true], ['::ffff:8.8.8.8', true], ['not-an-ip', false],
+  ['127.0.0.1', false],
+  ['10.1.2.3', false],
+  ['172.20.0.1', false],
+  ['192.168.1.1', false],
+  ['169.254.169.254', false],
+  ['100.64.0.1', false],
+  ['0.0.0.0', false],
+  ['::1', false],
+  ['fd00::1', false],
+  ['fe80::1', false],
+  ['::ffff:127.0.0.1', false],
+  ['8.8.8.8', true],
+  ['2606:4700::1111', true],
+  ['::ffff:8.8.8.8', true],
+  ['not-an-ip', false],
 ])('isPublicAddress(%s) is %s', (address, expected) => {
   expect(isPublicAddress(address)).toBe(expected);
 });
@@ -21,7 +33,10 @@ test('fhirBaseOf: origin and path, without trailing slashes, query or credential
 describe('with trusted clients', () => {
   const policy = fhirServerPolicy({
     auth: 'on',
-    clients: [{ iss: 'https://ehr.example.org', jku: 'https://ehr.example.org/jwks', fhirServers: ['https://ehr.example.org/fhir'] }, { iss: 'https://other.example.org', jku: 'https://other.example.org/jwks' }],
+    clients: [
+      { iss: 'https://ehr.example.org', jku: 'https://ehr.example.org/jwks', fhirServers: ['https://ehr.example.org/fhir'] },
+      { iss: 'https://other.example.org', jku: 'https://other.example.org/jwks' },
+    ],
     allowPrivate: false,
   });
 
@@ -42,7 +57,13 @@ describe('with AUTH=off', () => {
 
   test('public addresses are allowed; loopback, private, metadata and names resolving to them are refused', async () => {
     expect(await strict.check(NONE, 'https://public.example.org/fhir')).toEqual({ allowed: true });
-    for (const url of ['http://127.0.0.1:8080/fhir', 'http://[::1]/fhir', 'http://169.254.169.254/', 'https://inside.example.org/fhir', 'https://unknown.example.org/fhir']) {
+    for (const url of [
+      'http://127.0.0.1:8080/fhir',
+      'http://[::1]/fhir',
+      'http://169.254.169.254/',
+      'https://inside.example.org/fhir',
+      'https://unknown.example.org/fhir',
+    ]) {
       expect(await strict.check(NONE, url)).toMatchObject({ allowed: false });
     }
   });

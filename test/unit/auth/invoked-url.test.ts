@@ -21,5 +21,7 @@ test.each<[unknown, boolean]>([
 });
 
 test('percent-encoding is not undone: $ and %24 are different URLs', () => {
-  expect(comparableUrlOf('https://x/fhir/DocumentReference/$suggest-conditions')).not.toBe(comparableUrlOf('https://x/fhir/DocumentReference/%24suggest-conditions'));
+  expect(comparableUrlOf('https://x/fhir/DocumentReference/$suggest-conditions')).not.toBe(
+    comparableUrlOf('https://x/fhir/DocumentReference/%24suggest-conditions'),
+  );
 });

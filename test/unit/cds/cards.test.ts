@@ -18,7 +18,10 @@ test('summary: a long display is shortened so the summary stays under 140 charac
 });
 
 test.each([
-  ['*bold* _it_ `code` <b>x</b> [a](b) ![i](j) &amp; ~~s~~ | # 1. -', '\\*bold\\* \\_it\\_ \\`code\\` \\<b\\>x\\<\\/b\\> \\[a\\]\\(b\\) \\!\\[i\\]\\(j\\) \\&amp\\; \\~\\~s\\~\\~ \\| \\# 1\\. \\-'],
+  [
+    '*bold* _it_ `code` <b>x</b> [a](b) ![i](j) &amp; ~~s~~ | # 1. -',
+    '\\*bold\\* \\_it\\_ \\`code\\` \\<b\\>x\\<\\/b\\> \\[a\\]\\(b\\) \\!\\[i\\]\\(j\\) \\&amp\\; \\~\\~s\\~\\~ \\| \\# 1\\. \\-',
+  ],
   ['line one\n\nline two', 'line one line two'],
 ])('escapeMarkdown(%j)', (text, expected) => {
   expect(escapeMarkdown(text)).toBe(expected);

@@ -17,10 +17,12 @@ afterEach(async () => {
 
 const clientOf = (base: string, timeoutMs = 2000) => createFhirClient({ baseUrl: base, accessToken: TOKEN, timeoutMs, maxBytes: 1_000_000 });
 const binary = { resourceType: 'Binary', contentType: 'text/plain', data: Buffer.from('Pneumonia').toString('base64') };
-const redirect = (location: string, status = 302) => (_req: unknown, res: import('node:http').ServerResponse) => {
-  res.writeHead(status, location ? { Location: location } : {});
-  res.end();
-};
+const redirect =
+  (location: string, status = 302) =>
+  (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(status, location ? { Location: location } : {});
+    res.end();
+  };
 
 /** The reason of the FhirAccessError a promise rejects with. */
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
@@ -84,10 +86,13 @@ test.each([500, 502, 503, 401, 404])('HTTP %i from the FHIR server is a FhirAcce
 test('a server that never answers, or stalls in the middle of the body, times out', async () => {
   ehr = await startFhirServer([
     ['/Binary/silent', () => undefined],
-    ['/Binary/stalls', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/fhir+json', 'Content-Length': '1000' });
-      res.write('{"resourceType": "Binary", ');
-    }],
+    [
+      '/Binary/stalls',
+      (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/fhir+json', 'Content-Length': '1000' });
+        res.write('{"resourceType": "Binary", ');
+      },
+    ],
   ]);
   const started = Date.now();
   expect(await reasonOf(clientOf(ehr.base, 300).attachment('Binary/silent'))).toBe('timeout');
@@ -97,10 +102,13 @@ test('a server that never answers, or stalls in the middle of the body, times ou
 
 test('bodies that are not FHIR, or not the expected resource, are FhirAccessErrors', async () => {
   ehr = await startFhirServer([
-    ['/DocumentReference', (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/fhir+json' });
-      res.end('<html>login</html>');
-    }],
+    [
+      '/DocumentReference',
+      (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/fhir+json' });
+        res.end('<html>login</html>');
+      },
+    ],
     ['/Condition', json({ resourceType: 'Patient' })],
     ['/Binary/1', json({ resourceType: 'Binary', contentType: 'text/plain' })],
     ['/Binary/2', json(null)],
@@ -117,10 +125,15 @@ test('bodies that are not FHIR, or not the expected resource, are FhirAccessErro
 test('Bundles are read tolerantly: entry and link of the wrong JSON type are ignored', () => {
   const bundle = (b: object) => ({ resourceType: 'Bundle', ...b }) as never;
   expect(entriesOf(bundle({ entry: { resource: { resourceType: 'Condition' } } }))).toEqual([]);
-  expect(entriesOf(bundle({ entry: [null, 1, 'x', {}, { resource: 'x' }, { resource: { resourceType: 'Condition' } }, { resource: { resourceType: 'OperationOutcome' } }] })))
-    .toEqual([{ resourceType: 'Condition' }]);
+  expect(
+    entriesOf(
+      bundle({ entry: [null, 1, 'x', {}, { resource: 'x' }, { resource: { resourceType: 'Condition' } }, { resource: { resourceType: 'OperationOutcome' } }] }),
+    ),
+  ).toEqual([{ resourceType: 'Condition' }]);
   expect(nextPageOf(bundle({ link: 'next' }))).toBeUndefined();
-  expect(nextPageOf(bundle({ link: [null, { relation: 'next', url: 42 }, { relation: 'next', url: 'DocumentReference?page=2' }] }))).toBe('DocumentReference?page=2');
+  expect(nextPageOf(bundle({ link: [null, { relation: 'next', url: 42 }, { relation: 'next', url: 'DocumentReference?page=2' }] }))).toBe(
+    'DocumentReference?page=2',
+  );
 });
 
 test('a redirect whose Location is not a URL is a FhirAccessError (found by the fuzz test: it was a TypeError, a 500)', async () => {

@@ -103,21 +103,41 @@ describe('spec examples pass their schema', () => {
 describe('our own builders pass', () => {
   it.each<[string, CdsWireKind, unknown]>([
     ['a coding card with a create action', 'response', response(card())],
-    ['several recommended suggestions with selectionBehavior any', 'response',
-      response(card({ selectionBehavior: 'any', suggestions: [{ label: 'a', isRecommended: true }, { label: 'b', isRecommended: true }] }))],
+    [
+      'several recommended suggestions with selectionBehavior any',
+      'response',
+      response(
+        card({
+          selectionBehavior: 'any',
+          suggestions: [
+            { label: 'a', isRecommended: true },
+            { label: 'b', isRecommended: true },
+          ],
+        }),
+      ),
+    ],
     ['a summary of 139 characters', 'response', response(card({ summary: 'x'.repeat(139) }))],
     ['a summary of 139 astral code points (278 UTF-16 units)', 'response', response(card({ summary: '😀'.repeat(139) }))],
-    ['appContext on a smart link', 'response',
-      response(card({ links: [{ label: 'Review', url: 'https://app.example.org/launch', type: 'smart', appContext: 'x' }] }))],
-    ['a delete system action without description', 'response',
-      { cards: [], systemActions: [{ type: 'delete', resourceId: 'ServiceRequest/procedure-request-1' }] }],
+    [
+      'appContext on a smart link',
+      'response',
+      response(card({ links: [{ label: 'Review', url: 'https://app.example.org/launch', type: 'smart', appContext: 'x' }] })),
+    ],
+    [
+      'a delete system action without description',
+      'response',
+      { cards: [], systemActions: [{ type: 'delete', resourceId: 'ServiceRequest/procedure-request-1' }] },
+    ],
     ['an empty discovery document', 'discovery', { services: [] }],
     ['a request whose prefetch value is null (client has no data)', 'request', request({ prefetch: { dischargeSummaries: null } })],
     ['a request with an empty prefetch object (tolerated from clients)', 'request', request({ prefetch: {} })],
     ['a request with an unknown top-level property (tolerated)', 'request', request({ 'com.example.x': 1 })],
     ['a context with an extra property (tolerated)', 'encounterDischargeContext', { ...request().context, extension: { 'org.example.a': 1 } }],
-    ['feedback with a +02:00 offset and fractional seconds', 'feedback',
-      { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '1985-04-12T23:20:50.52+02:00' }] }],
+    [
+      'feedback with a +02:00 offset and fractional seconds',
+      'feedback',
+      { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '1985-04-12T23:20:50.52+02:00' }] },
+    ],
   ])('%s', (_name, kind, body) => {
     expect(validateCds(kind, body)).toEqual([]);
   });
@@ -126,100 +146,191 @@ describe('our own builders pass', () => {
 describe('negatives fail with a message', () => {
   const cases: Array<[string, CdsWireKind, unknown, RegExp]> = [
     // Cards (CDS Hooks 2.0 §Card Attributes and below)
-    ['summary of 140 characters', 'response', response(card({ summary: 'x'.repeat(140) })),
-      /^\/cards\/0\/summary must NOT have more than 139 characters$/],
-    ['summary of 140 astral code points', 'response', response(card({ summary: '😀'.repeat(140) })),
-      /^\/cards\/0\/summary must NOT have more than 139 characters$/],
-    ['indicator "success" (pre-1.0 value)', 'response', response(card({ indicator: 'success' })),
-      /^\/cards\/0\/indicator must be one of "info", "warning", "critical"$/],
-    ['card without source', 'response', response(card({ source: undefined })),
-      /^\/cards\/0 must have required property 'source'$/],
-    ['suggestions without selectionBehavior', 'response', response(card({ selectionBehavior: undefined })),
-      /^\/cards\/0 must have property selectionBehavior when property suggestions is present$/],
-    ['unknown selectionBehavior', 'response', response(card({ selectionBehavior: 'all' })),
-      /^\/cards\/0\/selectionBehavior must be one of "at-most-one", "any"$/],
-    ['two isRecommended with at-most-one', 'response',
-      response(card({ suggestions: [{ label: 'a', isRecommended: true }, { label: 'b', isRecommended: true }] })),
-      /^\/cards\/0\/suggestions has 2 suggestions with isRecommended: true; selectionBehavior "at-most-one" allows at most one/],
-    ['overrideReasons without display', 'response',
+    ['summary of 140 characters', 'response', response(card({ summary: 'x'.repeat(140) })), /^\/cards\/0\/summary must NOT have more than 139 characters$/],
+    [
+      'summary of 140 astral code points',
+      'response',
+      response(card({ summary: '😀'.repeat(140) })),
+      /^\/cards\/0\/summary must NOT have more than 139 characters$/,
+    ],
+    [
+      'indicator "success" (pre-1.0 value)',
+      'response',
+      response(card({ indicator: 'success' })),
+      /^\/cards\/0\/indicator must be one of "info", "warning", "critical"$/,
+    ],
+    ['card without source', 'response', response(card({ source: undefined })), /^\/cards\/0 must have required property 'source'$/],
+    [
+      'suggestions without selectionBehavior',
+      'response',
+      response(card({ selectionBehavior: undefined })),
+      /^\/cards\/0 must have property selectionBehavior when property suggestions is present$/,
+    ],
+    [
+      'unknown selectionBehavior',
+      'response',
+      response(card({ selectionBehavior: 'all' })),
+      /^\/cards\/0\/selectionBehavior must be one of "at-most-one", "any"$/,
+    ],
+    [
+      'two isRecommended with at-most-one',
+      'response',
+      response(
+        card({
+          suggestions: [
+            { label: 'a', isRecommended: true },
+            { label: 'b', isRecommended: true },
+          ],
+        }),
+      ),
+      /^\/cards\/0\/suggestions has 2 suggestions with isRecommended: true; selectionBehavior "at-most-one" allows at most one/,
+    ],
+    [
+      'overrideReasons without display',
+      'response',
       response(card({ overrideReasons: [{ code: 'not-documented', system: 'https://icd10-cds/override-reasons' }] })),
-      /^\/cards\/0\/overrideReasons\/0 must have required property 'display'$/],
-    ['appContext on an absolute link', 'response',
+      /^\/cards\/0\/overrideReasons\/0 must have required property 'display'$/,
+    ],
+    [
+      'appContext on an absolute link',
+      'response',
       response(card({ links: [{ label: 'More', url: 'https://example.org', type: 'absolute', appContext: '{"a":1}' }] })),
-      /^\/cards\/0\/links\/0\/appContext is only valid on links of type "smart" \(type is "absolute"\)/],
-    ['relative link url', 'response', response(card({ links: [{ label: 'More', url: '/more', type: 'absolute' }] })),
-      /^\/cards\/0\/links\/0\/url must match pattern/],
-    ['create action without resource', 'response',
+      /^\/cards\/0\/links\/0\/appContext is only valid on links of type "smart" \(type is "absolute"\)/,
+    ],
+    [
+      'relative link url',
+      'response',
+      response(card({ links: [{ label: 'More', url: '/more', type: 'absolute' }] })),
+      /^\/cards\/0\/links\/0\/url must match pattern/,
+    ],
+    [
+      'create action without resource',
+      'response',
       response(card({ suggestions: [{ label: 'a', actions: [{ type: 'create', description: 'Create it' }] }] })),
-      /^\/cards\/0\/suggestions\/0\/actions\/0 must have required property 'resource'$/],
-    ['suggestion action without description', 'response',
+      /^\/cards\/0\/suggestions\/0\/actions\/0 must have required property 'resource'$/,
+    ],
+    [
+      'suggestion action without description',
+      'response',
       response(card({ suggestions: [{ label: 'a', actions: [{ type: 'delete', resourceId: 'Condition/1' }] }] })),
-      /^\/cards\/0\/suggestions\/0\/actions\/0 must have required property 'description'$/],
-    ['3.0-ballot field actionSelectionBehavior on a 2.0 suggestion', 'response',
+      /^\/cards\/0\/suggestions\/0\/actions\/0 must have required property 'description'$/,
+    ],
+    [
+      '3.0-ballot field actionSelectionBehavior on a 2.0 suggestion',
+      'response',
       response(card({ suggestions: [{ label: 'a', actionSelectionBehavior: 'all' }] })),
-      /^\/cards\/0\/suggestions\/0 must NOT have additional property 'actionSelectionBehavior'$/],
+      /^\/cards\/0\/suggestions\/0 must NOT have additional property 'actionSelectionBehavior'$/,
+    ],
     // §Use of JSON (our outputs only)
-    ['"detail": ""', 'response', response(card({ detail: '' })),
-      /^\/cards\/0\/detail must not be an empty string \(CDS Hooks 2.0 §Use of JSON\)$/],
-    ['"detail": null', 'response', response(card({ detail: null })),
-      /^\/cards\/0\/detail must not be null \(CDS Hooks 2.0 §Use of JSON\)$/],
-    ['empty suggestions array', 'response', response(card({ suggestions: [] })),
-      /^\/cards\/0\/suggestions must not be an empty array/],
-    ['empty object inside a FHIR resource in an action', 'response',
+    ['"detail": ""', 'response', response(card({ detail: '' })), /^\/cards\/0\/detail must not be an empty string \(CDS Hooks 2.0 §Use of JSON\)$/],
+    ['"detail": null', 'response', response(card({ detail: null })), /^\/cards\/0\/detail must not be null \(CDS Hooks 2.0 §Use of JSON\)$/],
+    ['empty suggestions array', 'response', response(card({ suggestions: [] })), /^\/cards\/0\/suggestions must not be an empty array/],
+    [
+      'empty object inside a FHIR resource in an action',
+      'response',
       response(card({ suggestions: [{ label: 'a', actions: [{ type: 'create', description: 'd', resource: { resourceType: 'Condition', code: {} } }] }] })),
-      /^\/cards\/0\/suggestions\/0\/actions\/0\/resource\/code must not be an empty object/],
-    ['empty extension object', 'response', { cards: [], extension: {} },
-      /^\/extension must not be an empty object/],
+      /^\/cards\/0\/suggestions\/0\/actions\/0\/resource\/code must not be an empty object/,
+    ],
+    ['empty extension object', 'response', { cards: [], extension: {} }, /^\/extension must not be an empty object/],
     ['null body', 'response', null, /^\(root\) must not be null/],
     // Discovery
-    ['discovery service without description', 'discovery', { services: [{ hook: 'encounter-discharge', id: 'x' }] },
-      /^\/services\/0 must have required property 'description'$/],
-    ['3.0-ballot field version in a 2.0 discovery service', 'discovery',
+    [
+      'discovery service without description',
+      'discovery',
+      { services: [{ hook: 'encounter-discharge', id: 'x' }] },
+      /^\/services\/0 must have required property 'description'$/,
+    ],
+    [
+      '3.0-ballot field version in a 2.0 discovery service',
+      'discovery',
       { services: [{ hook: 'encounter-discharge', id: 'x', description: 'd', version: 'STU2' }] },
-      /^\/services\/0 must NOT have additional property 'version'$/],
-    ['discovery prefetch template that is not a string', 'discovery',
+      /^\/services\/0 must NOT have additional property 'version'$/,
+    ],
+    [
+      'discovery prefetch template that is not a string',
+      'discovery',
       { services: [{ hook: 'encounter-discharge', id: 'x', description: 'd', prefetch: { patient: { a: 1 } } }] },
-      /^\/services\/0\/prefetch\/patient must be string$/],
+      /^\/services\/0\/prefetch\/patient must be string$/,
+    ],
     // Requests
-    ['request without hookInstance', 'request', request({ hookInstance: undefined }),
-      /^\(root\) must have required property 'hookInstance'$/],
-    ['request without context', 'request', request({ context: undefined }),
-      /^\(root\) must have required property 'context'$/],
-    ['fhirAuthorization.token_type "bearer"', 'request',
-      request({ fhirServer: 'https://ehr.example.org/fhir', fhirAuthorization: { ...spec('fhirAuthorization-example.json').fhirAuthorization, token_type: 'bearer' } }),
-      /^\/fhirAuthorization\/token_type must be "Bearer"$/],
-    ['fhirAuthorization.expires_in not an integer', 'request',
-      request({ fhirServer: 'https://ehr.example.org/fhir', fhirAuthorization: { ...spec('fhirAuthorization-example.json').fhirAuthorization, expires_in: '300' } }),
-      /^\/fhirAuthorization\/expires_in must be integer$/],
-    ['fhirAuthorization without fhirServer', 'request', request(spec('fhirAuthorization-example.json')),
-      /^\(root\) must have property fhirServer when property fhirAuthorization is present$/],
-    ['fhirServer that is not an http(s) URL', 'request', request({ fhirServer: 'ehr.example.org' }),
-      /^\/fhirServer must match pattern/],
+    ['request without hookInstance', 'request', request({ hookInstance: undefined }), /^\(root\) must have required property 'hookInstance'$/],
+    ['request without context', 'request', request({ context: undefined }), /^\(root\) must have required property 'context'$/],
+    [
+      'fhirAuthorization.token_type "bearer"',
+      'request',
+      request({
+        fhirServer: 'https://ehr.example.org/fhir',
+        fhirAuthorization: { ...spec('fhirAuthorization-example.json').fhirAuthorization, token_type: 'bearer' },
+      }),
+      /^\/fhirAuthorization\/token_type must be "Bearer"$/,
+    ],
+    [
+      'fhirAuthorization.expires_in not an integer',
+      'request',
+      request({
+        fhirServer: 'https://ehr.example.org/fhir',
+        fhirAuthorization: { ...spec('fhirAuthorization-example.json').fhirAuthorization, expires_in: '300' },
+      }),
+      /^\/fhirAuthorization\/expires_in must be integer$/,
+    ],
+    [
+      'fhirAuthorization without fhirServer',
+      'request',
+      request(spec('fhirAuthorization-example.json')),
+      /^\(root\) must have property fhirServer when property fhirAuthorization is present$/,
+    ],
+    ['fhirServer that is not an http(s) URL', 'request', request({ fhirServer: 'ehr.example.org' }), /^\/fhirServer must match pattern/],
     // encounter-discharge context (CDS Hooks Library encounter-discharge)
-    ['context missing encounterId', 'encounterDischargeContext', { userId: 'Practitioner/1', patientId: '1' },
-      /^\(root\) must have required property 'encounterId'$/],
-    ['userId "Patient/1"', 'encounterDischargeContext', { userId: 'Patient/1', patientId: '1', encounterId: '2' },
-      /^\/userId must match pattern/],
-    ['patientId that is not a FHIR id', 'encounterDischargeContext', { userId: 'Practitioner/1', patientId: 'Patient/1', encounterId: '2' },
-      /^\/patientId must match pattern/],
-    ['encounterId longer than 64 characters', 'encounterDischargeContext', { userId: 'Practitioner/1', patientId: '1', encounterId: 'e'.repeat(65) },
-      /^\/encounterId must match pattern/],
+    [
+      'context missing encounterId',
+      'encounterDischargeContext',
+      { userId: 'Practitioner/1', patientId: '1' },
+      /^\(root\) must have required property 'encounterId'$/,
+    ],
+    ['userId "Patient/1"', 'encounterDischargeContext', { userId: 'Patient/1', patientId: '1', encounterId: '2' }, /^\/userId must match pattern/],
+    [
+      'patientId that is not a FHIR id',
+      'encounterDischargeContext',
+      { userId: 'Practitioner/1', patientId: 'Patient/1', encounterId: '2' },
+      /^\/patientId must match pattern/,
+    ],
+    [
+      'encounterId longer than 64 characters',
+      'encounterDischargeContext',
+      { userId: 'Practitioner/1', patientId: '1', encounterId: 'e'.repeat(65) },
+      /^\/encounterId must match pattern/,
+    ],
     // Feedback (CDS Hooks 2.0 §Feedback)
-    ['feedback accepted without acceptedSuggestions', 'feedback',
+    [
+      'feedback accepted without acceptedSuggestions',
+      'feedback',
       { feedback: [{ card: 'c', outcome: 'accepted', outcomeTimestamp: '2021-12-11T10:05:31Z' }] },
-      /^\/feedback\/0 must have required property 'acceptedSuggestions'$/],
-    ['feedback accepted with empty acceptedSuggestions', 'feedback',
+      /^\/feedback\/0 must have required property 'acceptedSuggestions'$/,
+    ],
+    [
+      'feedback accepted with empty acceptedSuggestions',
+      'feedback',
       { feedback: [{ card: 'c', outcome: 'accepted', acceptedSuggestions: [], outcomeTimestamp: '2021-12-11T10:05:31Z' }] },
-      /^\/feedback\/0\/acceptedSuggestions must NOT have fewer than 1 items$/],
-    ['feedback outcome "ignored"', 'feedback',
+      /^\/feedback\/0\/acceptedSuggestions must NOT have fewer than 1 items$/,
+    ],
+    [
+      'feedback outcome "ignored"',
+      'feedback',
       { feedback: [{ card: 'c', outcome: 'ignored', outcomeTimestamp: '2021-12-11T10:05:31Z' }] },
-      /^\/feedback\/0\/outcome must be one of "accepted", "overridden"$/],
-    ['feedback outcomeTimestamp without time', 'feedback',
+      /^\/feedback\/0\/outcome must be one of "accepted", "overridden"$/,
+    ],
+    [
+      'feedback outcomeTimestamp without time',
+      'feedback',
       { feedback: [{ card: 'c', outcome: 'overridden', outcomeTimestamp: '2021-12-11' }] },
-      /^\/feedback\/0\/outcomeTimestamp must match pattern/],
-    ['feedback override reason Coding without system', 'feedback',
+      /^\/feedback\/0\/outcomeTimestamp must match pattern/,
+    ],
+    [
+      'feedback override reason Coding without system',
+      'feedback',
       { feedback: [{ card: 'c', outcome: 'overridden', overrideReason: { reason: { code: 'x' } }, outcomeTimestamp: '2021-12-11T10:05:31Z' }] },
-      /^\/feedback\/0\/overrideReason\/reason must have required property 'system'$/],
+      /^\/feedback\/0\/overrideReason\/reason must have required property 'system'$/,
+    ],
   ];
 
   it.each(cases)('%s', (_name, kind, body, expected) => {
@@ -228,9 +339,7 @@ describe('negatives fail with a message', () => {
   });
 
   it('reports a null/empty value once, not again as a schema error', () => {
-    expect(validateCds('response', response(card({ detail: '' })))).toEqual([
-      '/cards/0/detail must not be an empty string (CDS Hooks 2.0 §Use of JSON)',
-    ]);
+    expect(validateCds('response', response(card({ detail: '' })))).toEqual(['/cards/0/detail must not be an empty string (CDS Hooks 2.0 §Use of JSON)']);
   });
 
   it('does not apply the null/empty walk to client input', () => {

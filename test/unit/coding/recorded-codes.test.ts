@@ -58,7 +58,10 @@ describe('applyRecordedCodes', () => {
     ['siblings are unrelated', 'I48.92', ['I48.91'], 'new'],
   ];
   test.each(cases)('%s: %s against %j → %j', (_name, code, codes, expected) => {
-    const result = applyRecordedCodes([suggestion(code)], codes.map((c) => recorded(c)));
+    const result = applyRecordedCodes(
+      [suggestion(code)],
+      codes.map((c) => recorded(c)),
+    );
     if (expected === 'dropped') {
       expect(result.suggestions).toEqual([]);
       expect(result.dropped).toHaveLength(1);

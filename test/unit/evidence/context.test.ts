@@ -25,7 +25,7 @@ test('the mention is the strongest word naming the code, even when a context wor
   expect(word(mentionIn(TEXT, PASSAGE, 0, 'Essential (primary) hypertension', c))).toBe('hypertension');
 });
 
-test('without a naming word, the strongest token\'s word (a synonym the title lacks)', () => {
+test("without a naming word, the strongest token's word (a synonym the title lacks)", () => {
   const c = classificationOf(TEXT, { woman: 1, HTN: 2 });
   expect(word(mentionIn(TEXT, PASSAGE, 0, 'Hypertensive heart disease', c))).toBe('HTN');
 });
@@ -61,7 +61,11 @@ test.each([
 
 test('punctuation tokens are never the mention', () => {
   const text = 'No hematuria.';
-  const words = [{ s: 0, e: 2, score: 0 }, { s: 3, e: 12, score: 1 }, { s: 12, e: 13, score: 5 }];
+  const words = [
+    { s: 0, e: 2, score: 0 },
+    { s: 3, e: 12, score: 1 },
+    { s: 12, e: 13, score: 5 },
+  ];
   const c = {
     ...classificationOf(text, {}),
     tokenCount: 3,

@@ -107,7 +107,7 @@ describe('a model without token_scores gets evidence by occlusion', () => {
   });
 });
 
-test('with mean pooling, a drop is the pooled logit\'s: the window\'s drop shared by all windows', async () => {
+test("with mean pooling, a drop is the pooled logit's: the window's drop shared by all windows", async () => {
   const meanDir = mkdtempSync(path.join(tmpdir(), 'mean-pooling-'));
   for (const [name, content] of Object.entries(generateTestModel({ tokenScores: false }))) writeFileSync(path.join(meanDir, name), content);
   const config = JSON.parse(readFileSync(path.join(meanDir, 'config.json'), 'utf8'));

@@ -60,7 +60,11 @@ describe('sectionsOf on a multi-section discharge summary', () => {
     expect(sections.map(summary)).toEqual([
       ['other', 'Admission Date', '2026-03-02    Discharge Date: 2026-03-06'],
       ['chief-complaint', 'CHIEF COMPLAINT', 'Shortness of breath.'],
-      ['history-present-illness', 'HISTORY OF PRESENT ILLNESS', '72-year-old woman with COPD presenting with three days of cough and fever. Plan per ED was admission.'],
+      [
+        'history-present-illness',
+        'HISTORY OF PRESENT ILLNESS',
+        '72-year-old woman with COPD presenting with three days of cough and fever. Plan per ED was admission.',
+      ],
       ['past-history', 'Past Medical History', '- Hypertension\n- Type 2 diabetes mellitus\n- No prior strokes'],
       ['past-history', 'Past surgical history', 'cholecystectomy (2004).'],
       ['family-history', 'Family history', 'Mother with breast cancer. No family history of lung disease.'],
@@ -115,13 +119,55 @@ describe('sectionsOf heading forms', () => {
     ['inline, sentence case', 'Past medical history: hypertension', [['past-history', 'Past medical history', 'hypertension']]],
     ['own line, upper case, no colon', 'HOSPITAL COURSE\nUneventful.', [['hospital-course', 'HOSPITAL COURSE', 'Uneventful.']]],
     ['Title Case with colon and spaces', 'Assessment and Plan :  continue', [['assessment-plan', 'Assessment and Plan', 'continue']]],
-    ['abbreviations', 'PMH: HTN\nA/P: CAP', [['past-history', 'PMH', 'HTN'], ['assessment-plan', 'A/P', 'CAP']]],
-    ['Markdown bold and numbering', '**Discharge Diagnoses:**\n1. Sepsis\nII. Medications:\nnone', [['diagnoses', 'Discharge Diagnoses', '1. Sepsis'], ['medications', 'Medications', 'none']]],
-    ['qualifiers', 'Physical exam on admission: febrile\nDiagnoses on admission: sepsis', [['examination', 'Physical exam on admission', 'febrile'], ['admission-diagnoses', 'Diagnoses on admission', 'sepsis']]],
+    [
+      'abbreviations',
+      'PMH: HTN\nA/P: CAP',
+      [
+        ['past-history', 'PMH', 'HTN'],
+        ['assessment-plan', 'A/P', 'CAP'],
+      ],
+    ],
+    [
+      'Markdown bold and numbering',
+      '**Discharge Diagnoses:**\n1. Sepsis\nII. Medications:\nnone',
+      [
+        ['diagnoses', 'Discharge Diagnoses', '1. Sepsis'],
+        ['medications', 'Medications', 'none'],
+      ],
+    ],
+    [
+      'qualifiers',
+      'Physical exam on admission: febrile\nDiagnoses on admission: sepsis',
+      [
+        ['examination', 'Physical exam on admission', 'febrile'],
+        ['admission-diagnoses', 'Diagnoses on admission', 'sepsis'],
+      ],
+    ],
     ['admitting diagnosis', 'Admitting diagnosis: chest pain', [['admission-diagnoses', 'Admitting diagnosis', 'chest pain']]],
-    ['follow up spellings', 'Follow up: PCP\nFOLLOWUP:\nclinic', [['instructions', 'Follow up', 'PCP'], ['instructions', 'FOLLOWUP', 'clinic']]],
-    ['empty body', 'Allergies:\nMedications: none', [['allergies', 'Allergies', ''], ['medications', 'Medications', 'none']]],
-    ['UPPER CASE heading inside a flattened paragraph', 'HPI: cough. PMH: COPD. Plan: home.', [['history-present-illness', 'HPI', 'cough.'], ['past-history', 'PMH', 'COPD. Plan: home.']]],
+    [
+      'follow up spellings',
+      'Follow up: PCP\nFOLLOWUP:\nclinic',
+      [
+        ['instructions', 'Follow up', 'PCP'],
+        ['instructions', 'FOLLOWUP', 'clinic'],
+      ],
+    ],
+    [
+      'empty body',
+      'Allergies:\nMedications: none',
+      [
+        ['allergies', 'Allergies', ''],
+        ['medications', 'Medications', 'none'],
+      ],
+    ],
+    [
+      'UPPER CASE heading inside a flattened paragraph',
+      'HPI: cough. PMH: COPD. Plan: home.',
+      [
+        ['history-present-illness', 'HPI', 'cough.'],
+        ['past-history', 'PMH', 'COPD. Plan: home.'],
+      ],
+    ],
   ])('%s', (_, text, expected) => {
     expect(kinds(text)).toEqual(expected);
   });
@@ -177,7 +223,8 @@ describe('assertionInContext', () => {
       const offset = NOTE.indexOf(mention, NOTE.indexOf(after));
       const passage = passagesOf(NOTE).find((p) => p.start <= offset && offset < p.end)!;
       const text = NOTE.slice(passage.start, passage.end);
-      return assertionInContext(text, { start: offset - passage.start, end: offset - passage.start + mention.length }, sectionAt(sections, offset)?.kind).status;
+      return assertionInContext(text, { start: offset - passage.start, end: offset - passage.start + mention.length }, sectionAt(sections, offset)?.kind)
+        .status;
     };
     expect(statusOf('Type 2 diabetes mellitus')).toBe('historical');
     expect(statusOf('strokes')).toBe('negated');

@@ -1,13 +1,5 @@
 import fs from 'node:fs';
-import type {
-  Bundle,
-  CapabilityStatement,
-  Condition,
-  DocumentReference,
-  OperationOutcome,
-  OperationOutcomeIssue,
-  Parameters,
-} from '@medplum/fhirtypes';
+import type { Bundle, CapabilityStatement, Condition, DocumentReference, OperationOutcome, OperationOutcomeIssue, Parameters } from '@medplum/fhirtypes';
 import { isResourceType, validateResource } from '../../../src/fhir/validate';
 import { generateFhirSchema, SCHEMA_FILE } from '../../../src/tools/generate-fhir-schema';
 
@@ -33,9 +25,7 @@ function condition(): Condition {
     verificationStatus: {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'provisional' }],
     },
-    category: [
-      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] },
-    ],
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
     code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'J18.9', display: 'Pneumonia, unspecified organism' }] },
     subject: { reference: 'Patient/example' },
     encounter: { reference: 'Encounter/e1' },
@@ -119,31 +109,15 @@ describe('validateResource: valid resources', () => {
 
 describe('validateResource: invalid resources', () => {
   test.each<[string, unknown, { code: string; expression: string }[]]>([
-    [
-      'missing content',
-      variant(documentReference(), (d) => delete d.content),
-      [{ code: 'required', expression: 'DocumentReference.content' }],
-    ],
+    ['missing content', variant(documentReference(), (d) => delete d.content), [{ code: 'required', expression: 'DocumentReference.content' }]],
     [
       'status "final" (not a DocumentReference status)',
       variant(documentReference(), (d) => (d.status = 'final')),
       [{ code: 'value', expression: 'DocumentReference.status' }],
     ],
-    [
-      'date 2024-13-45',
-      variant(documentReference(), (d) => (d.date = '2024-13-45')),
-      [{ code: 'value', expression: 'DocumentReference.date' }],
-    ],
-    [
-      'unknown property',
-      variant(documentReference(), (d) => (d.encounterId = 'e1')),
-      [{ code: 'structure', expression: 'DocumentReference.encounterId' }],
-    ],
-    [
-      'content: "x"',
-      variant(documentReference(), (d) => (d.content = 'x')),
-      [{ code: 'structure', expression: 'DocumentReference.content' }],
-    ],
+    ['date 2024-13-45', variant(documentReference(), (d) => (d.date = '2024-13-45')), [{ code: 'value', expression: 'DocumentReference.date' }]],
+    ['unknown property', variant(documentReference(), (d) => (d.encounterId = 'e1')), [{ code: 'structure', expression: 'DocumentReference.encounterId' }]],
+    ['content: "x"', variant(documentReference(), (d) => (d.content = 'x')), [{ code: 'structure', expression: 'DocumentReference.content' }]],
     [
       // Passes HL7's schema as published; fails thanks to the `type: "object"` patch.
       'Condition.verificationStatus as a string',
@@ -195,15 +169,11 @@ describe('validateResource: invalid resources', () => {
       },
     ]);
     const [status] = validateResource(variant(documentReference(), (d) => (d.status = 'final')));
-    expect(status.details?.text).toBe(
-      'DocumentReference.status has a code outside the required value set (allowed: current, superseded, entered-in-error)',
-    );
+    expect(status.details?.text).toBe('DocumentReference.status has a code outside the required value set (allowed: current, superseded, entered-in-error)');
   });
 
   test('a resource of another type than expected', () => {
-    expect(summary(validateResource(condition(), 'DocumentReference'))).toEqual([
-      { code: 'structure', expression: 'resourceType' },
-    ]);
+    expect(summary(validateResource(condition(), 'DocumentReference'))).toEqual([{ code: 'structure', expression: 'resourceType' }]);
   });
 
   test.each<[string, unknown]>([

@@ -34,7 +34,9 @@ function get(url: string, agent?: Agent): Promise<{ status: number; connection?:
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { agent }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
     });
     req.on('error', reject);

@@ -10,7 +10,9 @@ function appThrowing(error: unknown, path = '/fhir/x') {
   const log = createLogger('info', { write: (line: string) => lines.push(line) });
   const app = express();
   app.use(express.json({ limit: 100 }));
-  app.all(path, () => { throw error; });
+  app.all(path, () => {
+    throw error;
+  });
   app.use(errorHandler(log));
   return { app, lines };
 }
@@ -57,6 +59,10 @@ test('a body whose Content-Encoding does not match its bytes (gzip header, plain
   const { app, lines } = appThrowing(new Error('unreached'));
   const res = await request(app).post('/fhir/x').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{"a":1}');
   expect(res.status).toBe(400);
-  expect(res.body.issue[0]).toEqual({ severity: 'error', code: 'invalid', details: { text: 'Request body could not be read (check Content-Encoding and Content-Length)' } });
+  expect(res.body.issue[0]).toEqual({
+    severity: 'error',
+    code: 'invalid',
+    details: { text: 'Request body could not be read (check Content-Encoding and Content-Length)' },
+  });
   expect(lines.join('')).not.toContain('unexpected error');
 });

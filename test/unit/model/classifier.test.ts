@@ -75,29 +75,44 @@ describe('the model contract is checked at load time, with a message naming the 
   });
 
   test('config.json problems are all reported at once', async () => {
-    const dir = bundleWith({}, (d) => editJson(d, 'config.json', (c) => {
-      c.pooling = 'avg';
-      c.thresholds.global = 2;
-      delete c.version;
-      c.thresholds.perCode = { 'Z99.9': 0.5 };
-    }));
+    const dir = bundleWith({}, (d) =>
+      editJson(d, 'config.json', (c) => {
+        c.pooling = 'avg';
+        c.thresholds.global = 2;
+        delete c.version;
+        c.thresholds.perCode = { 'Z99.9': 0.5 };
+      }),
+    );
     await expect(load(dir)).rejects.toThrow(
       /"version" must be a non-empty string\n- config.json: "pooling" must be "max" or "mean"\n- config.json: "thresholds.global" must be a number in \[0, 1\]/,
     );
   });
 
   test('per-code thresholds must name labels', async () => {
-    const dir = bundleWith({}, (d) => editJson(d, 'config.json', (c) => { c.thresholds.perCode = { 'Z99.9': 0.5 }; }));
+    const dir = bundleWith({}, (d) =>
+      editJson(d, 'config.json', (c) => {
+        c.thresholds.perCode = { 'Z99.9': 0.5 };
+      }),
+    );
     await expect(load(dir)).rejects.toThrow(/"thresholds.perCode.Z99.9" is not a label of labels.json/);
   });
 
   test('labels must be dotted ICD-10-CM codes, without duplicates', async () => {
-    const dir = bundleWith({}, (d) => editJson(d, 'labels.json', (l) => { l[0].code = 'J189'; l[2].code = l[1].code; }));
+    const dir = bundleWith({}, (d) =>
+      editJson(d, 'labels.json', (l) => {
+        l[0].code = 'J189';
+        l[2].code = l[1].code;
+      }),
+    );
     await expect(load(dir)).rejects.toThrow(/labels.json\[0\]: "J189" is not a dotted ICD-10-CM code\n- labels.json\[2\]: duplicate code "I10"/);
   });
 
   test('a window too short for the special tokens and the overlap', async () => {
-    const dir = bundleWith({}, (d) => editJson(d, 'config.json', (c) => { c.window = { maxLength: 10, overlap: 8 }; }));
+    const dir = bundleWith({}, (d) =>
+      editJson(d, 'config.json', (c) => {
+        c.window = { maxLength: 10, overlap: 8 };
+      }),
+    );
     await expect(load(dir)).rejects.toThrow(/window.maxLength 10 leaves 8 note tokens after 2 special tokens, not more than window.overlap 8/);
   });
 

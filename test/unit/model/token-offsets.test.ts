@@ -33,7 +33,9 @@ const readJson = <T>(file: string): T => JSON.parse(readFileSync(path.join(DIR, 
 
 const texts = readJson<NamedText[]>('texts.json');
 const textOf = new Map(texts.map((t) => [t.name, t.text]));
-const goldenFiles = readdirSync(DIR).filter((f) => /^golden-.+\.json$/.test(f)).sort();
+const goldenFiles = readdirSync(DIR)
+  .filter((f) => /^golden-.+\.json$/.test(f))
+  .sort();
 
 /**
  * Texts on which @huggingface/tokenizers itself gives other ids than the reference, so the
@@ -125,7 +127,11 @@ describe.each(goldenFiles)('%s', (file) => {
     expect(Array.from(got.ids)).toEqual(expected.ids);
     expect(got.unaligned).toBe(0);
     expect(describeSpans(text, expected.tokens, spansOf(got.offsets))).toEqual(
-      describeSpans(text, expected.tokens, expected.offsets.map((span, i) => (SPACE_MARKERS.has(expected.tokens[i]) ? undefined : trimmed(text, span)))),
+      describeSpans(
+        text,
+        expected.tokens,
+        expected.offsets.map((span, i) => (SPACE_MARKERS.has(expected.tokens[i]) ? undefined : trimmed(text, span))),
+      ),
     );
   });
 
@@ -159,7 +165,13 @@ test('a word-final capital sigma, which the JS library lower-cases to ς (the re
   const tokenizer = createNoteTokenizer(wordPieceTokenizerJson([...SPECIAL_TOKENS, ...letters, ...letters.map((c) => `##${c}`)]));
   const got = tokenizer.encode('ΟΔΟΣ x');
   expect(got.unaligned).toBe(0);
-  expect(spansOf(got.offsets)).toEqual([[0, 1], [1, 2], [2, 3], [3, 4], [5, 6]]);
+  expect(spansOf(got.offsets)).toEqual([
+    [0, 1],
+    [1, 2],
+    [2, 3],
+    [3, 4],
+    [5, 6],
+  ]);
 });
 
 /**
@@ -209,9 +221,58 @@ describe('the word cache', () => {
 /** Pieces random texts are made of: words, separators and characters that normalizers,
  * pre-tokenizers and byte-level encoding treat specially. */
 const PIECES = [
-  'cough', 'Pneumonia', 'HbA1c', 'mg/kg', 'q.i.d.', 'Dr.', '38.9', '3–5', 'naïve', 'Sjögren’s', 'İ', 'ﬁ', '½', 'µg', '10⁹',
-  'e\u0301', 'A\u030a', 'o\u0308\u0301', '😣', '👨‍⚕️', '🇺🇸', '𠀀', '肺炎', 'ΣΟΣ', 'ς', '\u0007', '\u200b', '\ufeff', '\u00ad', '\u0085', '\u2028',
-  ' ', ' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2009', '\u202f', '\u3000', '...', '!!', '—', '‑', '−', '-', "'", '’', '[UNK]', '<unk>', '[CLS]',
+  'cough',
+  'Pneumonia',
+  'HbA1c',
+  'mg/kg',
+  'q.i.d.',
+  'Dr.',
+  '38.9',
+  '3–5',
+  'naïve',
+  'Sjögren’s',
+  'İ',
+  'ﬁ',
+  '½',
+  'µg',
+  '10⁹',
+  'e\u0301',
+  'A\u030a',
+  'o\u0308\u0301',
+  '😣',
+  '👨‍⚕️',
+  '🇺🇸',
+  '𠀀',
+  '肺炎',
+  'ΣΟΣ',
+  'ς',
+  '\u0007',
+  '\u200b',
+  '\ufeff',
+  '\u00ad',
+  '\u0085',
+  '\u2028',
+  ' ',
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\u00a0',
+  '\u2009',
+  '\u202f',
+  '\u3000',
+  '...',
+  '!!',
+  '—',
+  '‑',
+  '−',
+  '-',
+  "'",
+  '’',
+  '[UNK]',
+  '<unk>',
+  '[CLS]',
 ];
 
 /** Deterministic random strings built from PIECES. */

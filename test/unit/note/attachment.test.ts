@@ -96,9 +96,7 @@ describe('decodeAttachmentData', () => {
 
     test('error expressions use the caller path', () => {
       const path = 'DocumentReference.content[0].attachment';
-      expect(outcomeOf(() => decodeAttachmentData('*', 'text/plain', { ...opts, path })).expression).toEqual([
-        `${path}.data`,
-      ]);
+      expect(outcomeOf(() => decodeAttachmentData('*', 'text/plain', { ...opts, path })).expression).toEqual([`${path}.data`]);
     });
   });
 
@@ -123,7 +121,12 @@ describe('decodeAttachmentData', () => {
       ['explicit utf-8, parameter parsed case-insensitively', 'TEXT/PLAIN; Charset="utf-8"', [0xc3, 0xa9], '\u00e9'],
       ['ISO-8859-1 é as 0xE9', 'text/plain; charset=ISO-8859-1', [0x63, 0x61, 0x66, 0xe9], 'caf\u00e9'],
       ['windows-1252 smart quotes and en dash', 'text/plain; charset=windows-1252', [0x93, 0x78, 0x94, 0x20, 0x31, 0x96, 0x32], '\u201cx\u201d 1\u20132'],
-      ['windows-1252 0x80-0x9F edges: euro, unassigned 0x81, Y diaeresis', 'text/plain; charset=cp1252', [0x80, 0x81, 0x9f, 0xa0, 0xff], '\u20ac\u0081\u0178\u00a0\u00ff'],
+      [
+        'windows-1252 0x80-0x9F edges: euro, unassigned 0x81, Y diaeresis',
+        'text/plain; charset=cp1252',
+        [0x80, 0x81, 0x9f, 0xa0, 0xff],
+        '\u20ac\u0081\u0178\u00a0\u00ff',
+      ],
       ['ISO-8859-1 decodes as windows-1252 (WHATWG)', 'text/plain; charset=iso-8859-1', [0x93, 0x94], '\u201c\u201d'],
       ['utf-16le with BOM', 'text/plain; charset=utf-16le', [0xff, 0xfe, 0x44, 0x00, 0x78, 0x00], 'Dx'],
       ['utf-16 with LE BOM', 'text/plain; charset=utf-16', [0xff, 0xfe, 0x44, 0x00, 0x78, 0x00], 'Dx'],
@@ -164,7 +167,9 @@ describe('decodeAttachmentData', () => {
     });
 
     test('a quoted charset holding free text is not echoed (it may be PHI)', () => {
-      expect(outcomeOf(() => decodeAttachmentData(b64('x'), 'text/plain; charset="Jane Doe 1956-02-03"', opts)).text).toBe('Attachment charset is not supported');
+      expect(outcomeOf(() => decodeAttachmentData(b64('x'), 'text/plain; charset="Jane Doe 1956-02-03"', opts)).text).toBe(
+        'Attachment charset is not supported',
+      );
     });
   });
 

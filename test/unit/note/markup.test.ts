@@ -27,11 +27,27 @@ describe('htmlToText', () => {
 
     expect(result.text).toBe('Dx: pneumonia\nHx & Px');
     expect(Array.from(result.sourceOffsets)).toEqual([
-      3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, // Dx: pneumonia
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      12,
+      13,
+      14,
+      15, // Dx: pneumonia
       16, // \n at the `<` of </p>
-      23, 24, 25, // "Hx "
+      23,
+      24,
+      25, // "Hx "
       26, // & from &amp;
-      31, 32, 33, // " Px"
+      31,
+      32,
+      33, // " Px"
       34, // end: just past the last "x"
     ]);
     expect(html.slice(26, 31)).toBe('&amp;');
@@ -39,7 +55,11 @@ describe('htmlToText', () => {
   });
 
   test.each<[string, string, string]>([
-    ['script, style and title are dropped', '<html><head><title>Title</title><style>p { color: red }</style><script>var s = "<p>no</p>";</script></head><body><p>Keep</p><script>alert(1)</script></body></html>', 'Keep'],
+    [
+      'script, style and title are dropped',
+      '<html><head><title>Title</title><style>p { color: red }</style><script>var s = "<p>no</p>";</script></head><body><p>Keep</p><script>alert(1)</script></body></html>',
+      'Keep',
+    ],
     ['template content is dropped', '<p>a</p><template><p>no</p></template><p>b</p>', 'a\nb'],
     ['comments and DOCTYPE are dropped', '<!DOCTYPE html><!-- hidden --><p>a<!-- x -->b</p>', 'ab'],
     ['<br> is a line break; at most one blank line', 'a<br>b<br/>c<br><br><br><br>d', 'a\nb\nc\n\nd'],
@@ -53,7 +73,11 @@ describe('htmlToText', () => {
     ['newlines inside text become spaces, runs are kept', '<p>community\nacquired   pneumonia\r\nJ18.9</p>', 'community acquired   pneumonia  J18.9'],
     ['tabs inside text are kept', '<p>a\tb</p>', 'a\tb'],
     ['<pre> keeps whitespace, less the first newline', '<p>x</p><pre>\n  a  b\n c\n</pre><p>y</p>', 'x\n  a  b\n c\ny'],
-    ['table cells are tab-separated, rows on lines', '<table><tr><th>Code</th><th>Dx</th></tr><tr><td>J18.9</td><td> Pneumonia </td></tr></table>', 'Code\tDx\nJ18.9\tPneumonia'],
+    [
+      'table cells are tab-separated, rows on lines',
+      '<table><tr><th>Code</th><th>Dx</th></tr><tr><td>J18.9</td><td> Pneumonia </td></tr></table>',
+      'Code\tDx\nJ18.9\tPneumonia',
+    ],
     ['definition lists', '<dl><dt>Dx</dt><dd>pneumonia</dd></dl>', 'Dx\npneumonia'],
     ['hr is a boundary', 'a<hr>b', 'a\nb'],
     ['&nbsp; is U+00A0, not collapsible whitespace', '<p>&nbsp;a&nbsp;&nbsp;b&nbsp;</p>', '\u00a0a\u00a0\u00a0b\u00a0'],

@@ -145,7 +145,10 @@ describe('GraphBuilder + encodeModel run in onnxruntime', () => {
 
     const input = session.inputMetadata[0];
     expect(input.isTensor && input.shape).toEqual(['batch', 'seq', width]);
-    for (const [batch, seq] of [[1, 2], [3, 7]]) {
+    for (const [batch, seq] of [
+      [1, 2],
+      [3, 7],
+    ]) {
       const x = floats(batch * seq * width, 5 + batch);
       const out = await session.run({ x: new ort.Tensor('float32', x, [batch, seq, width]) });
       expect(out.y.dims).toEqual([batch, labels]);
@@ -232,10 +235,7 @@ describe('GraphBuilder + encodeModel run in onnxruntime', () => {
 
 describe('encodeModel header fields', () => {
   test('metadata_props, producer, doc string, IR version and opset round-trip through the schema', () => {
-    const g = new GraphBuilder('meta')
-      .input('x', 'float32', ['batch', 2])
-      .output('y', 'float32')
-      .node('Identity', ['x'], ['y']);
+    const g = new GraphBuilder('meta').input('x', 'float32', ['batch', 2]).output('y', 'float32').node('Identity', ['x'], ['y']);
     const bytes = encodeModel(g, {
       opset: 18,
       irVersion: 9,
@@ -288,7 +288,10 @@ describe('encodeModel header fields', () => {
     expect(byNumber(top, 7)).toHaveLength(1);
     expect(byNumber(wireFields(byNumber(top, 8)[0] as Uint8Array), 2)).toEqual([17n]);
     const entries = byNumber(top, 14).map((entry) => wireFields(entry as Uint8Array));
-    expect(entries.map((e) => [text(byNumber(e, 1)[0]), text(byNumber(e, 2)[0])])).toEqual([['k1', 'v1'], ['k2', 'v2']]);
+    expect(entries.map((e) => [text(byNumber(e, 1)[0]), text(byNumber(e, 2)[0])])).toEqual([
+      ['k1', 'v1'],
+      ['k2', 'v2'],
+    ]);
   });
 
   test('defaults: IR version 8, no optional header fields', () => {

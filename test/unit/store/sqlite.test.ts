@@ -30,10 +30,21 @@ const record = (requestId: string, recordedAt: string): AuditRecord => ({
   outcome: 'suggestions',
   recordedAt,
   documents: [{ reference: 'DocumentReference/d', contentIndex: 0, contentType: 'text/plain', sha256: 'a'.repeat(64), length: 120 }],
-  suggestions: [{
-    code: 'J18.9', score: 0.9, threshold: 0.5, cardUuid: `card-${requestId}`, suggestionId: `s-${requestId}`, status: 'present',
-    refines: ['J18'], evidence: [{ note: 0, start: 3, end: 40, status: 'present' }, { note: 0, start: 50, end: 60 }],
-  }],
+  suggestions: [
+    {
+      code: 'J18.9',
+      score: 0.9,
+      threshold: 0.5,
+      cardUuid: `card-${requestId}`,
+      suggestionId: `s-${requestId}`,
+      status: 'present',
+      refines: ['J18'],
+      evidence: [
+        { note: 0, start: 3, end: 40, status: 'present' },
+        { note: 0, start: 50, end: 60 },
+      ],
+    },
+  ],
 });
 
 test('creates the directory and an owner-only file, in WAL mode, at the latest schema version', async () => {
@@ -66,8 +77,16 @@ test('audit records filtered by time and request id; feedback stored once per (c
   expect((await store.auditRecords({ since: new Date('2026-11-10') })).map((r) => r.requestId)).toEqual(['r2']);
   expect((await store.auditRecords({ requestId: 'r1' })).map((r) => r.callId)).toEqual(['hook-r1']);
 
-  const entry = { requestId: 'f', service: 'icd10cm-suggestions', card: 'card-r1', outcome: 'accepted' as const,
-    acceptedSuggestions: ['s-r1'], outcomeTimestamp: '2026-11-02T00:00:00Z', outcomeAt: '2026-11-02T00:00:00.000Z', receivedAt: '2026-11-02T00:00:01.000Z' };
+  const entry = {
+    requestId: 'f',
+    service: 'icd10cm-suggestions',
+    card: 'card-r1',
+    outcome: 'accepted' as const,
+    acceptedSuggestions: ['s-r1'],
+    outcomeTimestamp: '2026-11-02T00:00:00Z',
+    outcomeAt: '2026-11-02T00:00:00.000Z',
+    receivedAt: '2026-11-02T00:00:01.000Z',
+  };
   expect(await store.recordFeedback([entry, { ...entry, card: 'card-zz' }])).toEqual([
     { card: 'card-r1', known: true, duplicate: false },
     { card: 'card-zz', known: false, duplicate: false },

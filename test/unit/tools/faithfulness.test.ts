@@ -35,7 +35,12 @@ describe('measureFaithfulness', () => {
   ] as const)('%s evidence: blanking the cited passage lowers the code more than blanking another one', async (method, classifier) => {
     const result = await measureFaithfulness(await classifier(), NOTES, 7);
     expect(Object.keys(result.byMethod)).toEqual([method]);
-    expect(result.byMethod[method]).toEqual({ suggestions: result.suggestions, withoutEvidence: result.withoutEvidence, cited: result.cited, control: result.control });
+    expect(result.byMethod[method]).toEqual({
+      suggestions: result.suggestions,
+      withoutEvidence: result.withoutEvidence,
+      cited: result.cited,
+      control: result.control,
+    });
     expect(result.suggestions).toBe(2); // J18.9 and I10
     expect(result.withoutEvidence).toBe(0);
     expect(result.cited.suggestions).toBe(2);

@@ -25,7 +25,16 @@ import {
 } from '../../../src/tools/generate-heavy-model';
 
 const TINY: HeavyModelOptions = {
-  layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 3000, labels: 50, maxLength: 64, seed: 7, int8: false, causal: true,
+  layers: 2,
+  hidden: 64,
+  heads: 4,
+  ffn: 128,
+  vocab: 3000,
+  labels: 50,
+  maxLength: 64,
+  seed: 7,
+  int8: false,
+  causal: true,
 };
 const NOTE = readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'notes', 'discharge-summary.txt'), 'utf8');
 

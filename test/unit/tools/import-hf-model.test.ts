@@ -18,10 +18,33 @@ const PAD_ID = 1;
 
 /** BPE pieces of each word, as BioGPT's vocabulary would cut them (`</w>` ends a word). */
 const WORD_PIECES = [
-  ['Patient</w>'], ['admitted</w>'], ['with</w>'], ['treated</w>'], ['Chest</w>'], ['x</w>'], ['@-@</w>'], ['ray</w>'],
-  ['community</w>'], ['acqui', 'red</w>'], ['pneum', 'onia</w>'], ['pt</w>'], ['&apos;s</w>'], ['BP</w>'], ['140</w>'],
-  ['90</w>'], ['e.g.</w>'], ['stable</w>'], ['&amp;</w>'], ['-</w>'], [':</w>'], [';</w>'], ['/</w>'], ['(</w>'], [')</w>'],
-  ['.</w>'], [',</w>'],
+  ['Patient</w>'],
+  ['admitted</w>'],
+  ['with</w>'],
+  ['treated</w>'],
+  ['Chest</w>'],
+  ['x</w>'],
+  ['@-@</w>'],
+  ['ray</w>'],
+  ['community</w>'],
+  ['acqui', 'red</w>'],
+  ['pneum', 'onia</w>'],
+  ['pt</w>'],
+  ['&apos;s</w>'],
+  ['BP</w>'],
+  ['140</w>'],
+  ['90</w>'],
+  ['e.g.</w>'],
+  ['stable</w>'],
+  ['&amp;</w>'],
+  ['-</w>'],
+  [':</w>'],
+  [';</w>'],
+  ['/</w>'],
+  ['(</w>'],
+  [')</w>'],
+  ['.</w>'],
+  [',</w>'],
 ];
 const PNEUM = 'pneum';
 
@@ -175,7 +198,16 @@ describe('importing a BioGPT-style export', () => {
     const labels = path.join(root, 'labels.txt');
     writeFileSync(labels, 'I509\tHeart failure, unspecified\n# a comment\nJ18.9\tPneumonia, unspecified organism\nI10\n');
     const result = await importTiny({
-      hfDir, out, labelsFile: labels, threshold: 0.5, maxLength: 32, overlap: 8, name: 'seed', version: '2.0', clinicallyMeaningful: true, microF1: null,
+      hfDir,
+      out,
+      labelsFile: labels,
+      threshold: 0.5,
+      maxLength: 32,
+      overlap: 8,
+      name: 'seed',
+      version: '2.0',
+      clinicallyMeaningful: true,
+      microF1: null,
     });
     expect(result.labels).toEqual([
       { code: 'I50.9', display: 'Heart failure, unspecified' },
@@ -184,11 +216,17 @@ describe('importing a BioGPT-style export', () => {
     ]);
     expect(result.notes.join('\n')).toMatch(/no display: their display is the code itself/);
     const config = readJson(path.join(out, 'config.json'));
-    expect(config).toMatchObject({ name: 'seed', version: '2.0', clinicallyMeaningful: true, window: { maxLength: 32, overlap: 8 }, thresholds: { global: 0.5 } });
+    expect(config).toMatchObject({
+      name: 'seed',
+      version: '2.0',
+      clinicallyMeaningful: true,
+      window: { maxLength: 32, overlap: 8 },
+      thresholds: { global: 0.5 },
+    });
     expect(config.metrics).toBeUndefined();
   });
 
-  test('the converted tokenizer prepends </s> to every window and pads with the model\'s pad id', async () => {
+  test("the converted tokenizer prepends </s> to every window and pads with the model's pad id", async () => {
     const { hfDir, out } = fakeExport();
     await importTiny({ hfDir, out, maxLength: 8, overlap: 2 });
     const tokenizer = createNoteTokenizer(readJson(path.join(out, 'tokenizer.json')));
@@ -229,8 +267,31 @@ describe('importing a BioGPT-style export', () => {
     const { ids, offsets, unaligned } = tokenizer.encode(text);
     const tokens = Array.from(ids, (id) => byId.get(id)!);
     expect(tokens).toEqual([
-      'Chest</w>', 'x</w>', '@-@</w>', 'ray</w>', ':</w>', 'community</w>', '@-@</w>', 'acqui', 'red</w>', 'pneum', 'onia</w>', ';</w>',
-      'pt</w>', '&apos;s</w>', 'BP</w>', '140</w>', '/</w>', '90</w>', '(</w>', 'e.g.</w>', 'stable</w>', ')</w>', '&amp;</w>', 'treated</w>', '.</w>',
+      'Chest</w>',
+      'x</w>',
+      '@-@</w>',
+      'ray</w>',
+      ':</w>',
+      'community</w>',
+      '@-@</w>',
+      'acqui',
+      'red</w>',
+      'pneum',
+      'onia</w>',
+      ';</w>',
+      'pt</w>',
+      '&apos;s</w>',
+      'BP</w>',
+      '140</w>',
+      '/</w>',
+      '90</w>',
+      '(</w>',
+      'e.g.</w>',
+      'stable</w>',
+      ')</w>',
+      '&amp;</w>',
+      'treated</w>',
+      '.</w>',
     ]);
     expect(unaligned).toBe(0);
     tokens.forEach((token, i) => expect(text.slice(offsets[2 * i], offsets[2 * i + 1])).toBe(unescaped(token)));
@@ -252,8 +313,8 @@ describe('the converter', () => {
     expect((json.model as { merges: string[] }).merges).toEqual(['l o', 'lo w', 'e r</w>']);
   });
 
-  test('refuses a vocabulary that is not BioGPT\'s', () => {
-    expect(() => bioGptTokenizerJson({ '</s>': 0, '<unk>': 1, 'Ġthe': 2 }, 'Ġ t\n')).toThrow(/no token ending in "<\/w>"/);
+  test("refuses a vocabulary that is not BioGPT's", () => {
+    expect(() => bioGptTokenizerJson({ '</s>': 0, '<unk>': 1, Ġthe: 2 }, 'Ġ t\n')).toThrow(/no token ending in "<\/w>"/);
     expect(() => bioGptTokenizerJson({ 'a</w>': 0 }, '')).toThrow(/vocab.json has no "<\/s>"/);
   });
 
@@ -286,9 +347,19 @@ describe('failures name the problem and leave no bundle behind', () => {
       {},
       /label "02HV33Z" is an ICD-10-PCS procedure code: a bundle's labels.json holds ICD-10-CM diagnosis codes only/,
     ],
-    ['a window longer than the position table', { maxPositions: 64 }, { maxLength: 128 }, /--max-length 128 exceeds the model's max_position_embeddings 64 \(config.json\)/],
+    [
+      'a window longer than the position table',
+      { maxPositions: 64 },
+      { maxLength: 128 },
+      /--max-length 128 exceeds the model's max_position_embeddings 64 \(config.json\)/,
+    ],
     ['no model file', { withModel: false }, {}, /no ONNX model in .*export: expected model.onnx/],
-    ['labels.json that does not fit the logits', { id2label: { 0: 'I509', 1: 'J189' } }, {}, /does not load: .*gives 3 logits per window but labels.json has 2 labels/],
+    [
+      'labels.json that does not fit the logits',
+      { id2label: { 0: 'I509', 1: 'J189' } },
+      {},
+      /does not load: .*gives 3 logits per window but labels.json has 2 labels/,
+    ],
   ])('%s', async (_, variant, options, message) => {
     const { hfDir, out, root } = fakeExport(variant);
     await expect(importTiny({ hfDir, out, ...options })).rejects.toThrow(message);
@@ -308,7 +379,9 @@ describe('failures name the problem and leave no bundle behind', () => {
     const { hfDir, out, root } = fakeExport();
     const labels = path.join(root, 'labels.txt');
     writeFileSync(labels, 'J18.9\nI50.9\nI10\n');
-    await expect(importTiny({ hfDir, out, labelsFile: labels })).rejects.toThrow(/--labels file has J18.9 at position 0 but config.json id2label\[0\] is "I509"/);
+    await expect(importTiny({ hfDir, out, labelsFile: labels })).rejects.toThrow(
+      /--labels file has J18.9 at position 0 but config.json id2label\[0\] is "I509"/,
+    );
   });
 
   test('a --labels file does not hide a procedure label of the model', async () => {
@@ -318,4 +391,3 @@ describe('failures name the problem and leave no bundle behind', () => {
     await expect(importTiny({ hfDir, out, labelsFile: labels })).rejects.toThrow(/"02HV33Z" is an ICD-10-PCS procedure code/);
   });
 });
-

@@ -8,20 +8,32 @@ const DOC = 'DocumentReference/review-note';
 
 function card(code: string, passages: [number, number, string][], reference = DOC) {
   return {
-    suggestions: [{ actions: [{ type: 'create', resource: {
-      resourceType: 'Condition',
-      code: { coding: [{ system: ICD10CM_SYSTEM, code }] },
-      extension: [
-        { url: 'http://hl7.org/fhir/uv/aitransparency/StructureDefinition/AIconfidence', valueDecimal: 0.9 },
-        ...passages.map(([offset, length]) => ({ url: DERIVATION_REFERENCE, extension: [
-          { url: 'reference', valueReference: { reference } },
-          { url: 'path', valueString: 'DocumentReference.content[0].attachment' },
-          { url: 'offset', valueInteger: offset },
-          { url: 'length', valueInteger: length },
-        ] })),
-      ],
-      note: [{ text: 'AI-suggested by m with confidence 0.90; not reviewed by a clinician.' }, ...passages.map(([, , n]) => ({ text: n }))],
-    } }] }],
+    suggestions: [
+      {
+        actions: [
+          {
+            type: 'create',
+            resource: {
+              resourceType: 'Condition',
+              code: { coding: [{ system: ICD10CM_SYSTEM, code }] },
+              extension: [
+                { url: 'http://hl7.org/fhir/uv/aitransparency/StructureDefinition/AIconfidence', valueDecimal: 0.9 },
+                ...passages.map(([offset, length]) => ({
+                  url: DERIVATION_REFERENCE,
+                  extension: [
+                    { url: 'reference', valueReference: { reference } },
+                    { url: 'path', valueString: 'DocumentReference.content[0].attachment' },
+                    { url: 'offset', valueInteger: offset },
+                    { url: 'length', valueInteger: length },
+                  ],
+                })),
+              ],
+              note: [{ text: 'AI-suggested by m with confidence 0.90; not reviewed by a clinician.' }, ...passages.map(([, , n]) => ({ text: n }))],
+            },
+          },
+        ],
+      },
+    ],
   };
 }
 
@@ -53,7 +65,15 @@ describe('evidenceOf', () => {
   const b = codePointBoundaries(note);
 
   it('reads passages in code points and pairs them with their statuses', () => {
-    const evidence = evidenceOf(card('I10', [[2, 6, 'Source text: "Fever." (present)'], [9, 15, 'Source text: "History of HTN." (historical ("history of"))']]), 3, b, DOC);
+    const evidence = evidenceOf(
+      card('I10', [
+        [2, 6, 'Source text: "Fever." (present)'],
+        [9, 15, 'Source text: "History of HTN." (historical ("history of"))'],
+      ]),
+      3,
+      b,
+      DOC,
+    );
     expect(evidence.code).toBe('I10');
     expect(evidence.unplaced).toBe(0);
     expect(evidence.passages.map((p) => [p.id, note.slice(p.start, p.end), p.status])).toEqual([
@@ -75,11 +95,13 @@ describe('evidenceOf', () => {
 
 describe('segmentsOf', () => {
   it('shares identical passages and splits partly overlapping ones', () => {
-    expect(segmentsOf(10, [
-      { id: 'a', start: 1, end: 4 },
-      { id: 'b', start: 1, end: 4 },
-      { id: 'c', start: 3, end: 6 },
-    ])).toEqual([
+    expect(
+      segmentsOf(10, [
+        { id: 'a', start: 1, end: 4 },
+        { id: 'b', start: 1, end: 4 },
+        { id: 'c', start: 3, end: 6 },
+      ]),
+    ).toEqual([
       { start: 0, end: 1, passages: [] },
       { start: 1, end: 3, passages: ['a', 'b'] },
       { start: 3, end: 4, passages: ['a', 'b', 'c'] },
@@ -89,6 +111,9 @@ describe('segmentsOf', () => {
   });
 
   it('leaves out empty passages', () => {
-    expect(segmentsOf(3, [{ id: 'a', start: 1, end: 1 }])).toEqual([{ start: 0, end: 1, passages: [] }, { start: 1, end: 3, passages: [] }]);
+    expect(segmentsOf(3, [{ id: 'a', start: 1, end: 1 }])).toEqual([
+      { start: 0, end: 1, passages: [] },
+      { start: 1, end: 3, passages: [] },
+    ]);
   });
 });

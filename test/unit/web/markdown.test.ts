@@ -41,10 +41,16 @@ describe('parseMarkdown', () => {
       { type: 'paragraph', children: [{ type: 'strong', children: [text('Supporting text')] }, text(' (Discharge summary 2026-11-25):')] },
       { type: 'quote', children: [{ type: 'paragraph', children: [text('A 71-year-old woman.')] }] },
       { type: 'paragraph', children: [{ type: 'em', children: [text('historical ("history of")')] }] },
-      { type: 'paragraph', children: [
-        { type: 'strong', children: [text('Confidence:')] }, text(' 0.88'), { type: 'br' },
-        { type: 'strong', children: [text('Model:')] }, text(' m 1.0'),
-      ] },
+      {
+        type: 'paragraph',
+        children: [
+          { type: 'strong', children: [text('Confidence:')] },
+          text(' 0.88'),
+          { type: 'br' },
+          { type: 'strong', children: [text('Model:')] },
+          text(' m 1.0'),
+        ],
+      },
     ];
     expect(parseMarkdown(detail)).toEqual(expected);
   });
