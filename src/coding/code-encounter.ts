@@ -99,6 +99,8 @@ export async function codeEncounter<T>(deps: CodingDeps, input: EncounterInput, 
   const coding = await codingOf(deps, input);
   const presentation = present(coding);
   const shown = coding.status === 'coded' ? coding.suggestions : [];
+  // Every suggestion shown is audited under the id it was shown with.
+  if (presentation.shown.length !== shown.length) throw new Error(`presentation named ${presentation.shown.length} ids for ${shown.length} suggestions`);
   await writeAudit(
     deps.store,
     {

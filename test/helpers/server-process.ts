@@ -24,11 +24,12 @@ export interface ServerProcess {
 
 /**
  * Starts the server with PATH and `env` only (no other variable of this process leaks in).
+ * @param at - the compiled entry point and working directory (default: this checkout's dist/main.js)
  * @throws Error when dist/main.js is missing
  */
-export function spawnServer(env: Record<string, string>): ServerProcess {
-  if (!existsSync(SERVER_MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it in pretest)');
-  const child = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: PROJECT_ROOT });
+export function spawnServer(env: Record<string, string>, at: { main: string; cwd: string } = { main: SERVER_MAIN, cwd: PROJECT_ROOT }): ServerProcess {
+  if (!existsSync(at.main)) throw new Error(`${at.main} is missing: run \`npm run build\` (npm test does it in pretest)`);
+  const child = spawn(process.execPath, [at.main], { env: { PATH: process.env.PATH ?? '', ...env }, cwd: at.cwd });
   const lines: LogLine[] = [];
   const waiting: { msg: string; resolve(line: LogLine): void; reject(error: Error): void }[] = [];
   let ended: Error | undefined;
