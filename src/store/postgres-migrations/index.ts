@@ -1,0 +1,22 @@
+/**
+ * The PostgreSQL schema's versions, oldest first, applied at open by `postgres.ts` (under an
+ * advisory lock, each in its own transaction, recorded in `schema_migrations`). Each version is
+ * a TypeScript module exporting its SQL, so the built service reads no file from `src/`.
+ *
+ * Append only: add a file and list it here; never edit or reorder a released one (a database
+ * that applied it would keep the old version). A store refuses a database whose recorded
+ * versions are not a prefix of this list.
+ */
+import { records } from './0001-records';
+import { tokenClaims } from './0002-token-claims';
+
+export interface Migration {
+  /** 1, 2, …: its position in POSTGRES_MIGRATIONS plus one. */
+  version: number;
+  /** kebab-case, the file's name without its number. */
+  name: string;
+  /** One or more statements, run in one transaction. */
+  sql: string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [records, tokenClaims];
