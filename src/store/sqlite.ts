@@ -1,7 +1,8 @@
 /**
  * The embedded Store: one SQLite file (better-sqlite3; the only importer of it), in WAL mode
  * with synchronous=FULL, its schema created and migrated at open from MIGRATIONS by
- * `PRAGMA user_version`.
+ * `PRAGMA user_version`. Its transient failures (locked past the busy timeout, disk full, I/O
+ * errors) reject with StoreUnavailableError, like the PostgreSQL store's outages.
  *
  * Durability: every record is written in one transaction before the response is sent. WAL
  * with synchronous=NORMAL already survives a killed process (a committed transaction is in
@@ -13,7 +14,18 @@
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { AcceptanceReport, AuditRecord, CacheEntry, CodeAcceptance, FeedbackRecord, FeedbackResult, Store, StoredFeedback } from './store';
+import {
+  StoreUnavailableError,
+  type AcceptanceReport,
+  type AuditRecord,
+  type CacheEntry,
+  type CodeAcceptance,
+  type FeedbackRecord,
+  type FeedbackResult,
+  type Store,
+  type StoredFeedback,
+  type TokenClaim,
+} from './store';
 
 /** The in-memory database (tests): nothing survives close. */
 export const MEMORY = ':memory:';
@@ -121,11 +133,43 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX suggestion_cache_created_at ON suggestion_cache (created_at);
   ALTER TABLE audit_call ADD COLUMN analysis TEXT NOT NULL DEFAULT 'computed' CHECK (analysis IN ('computed', 'cached', 'pending'));
   `,
+  // 3: client-token ids already used (replay protection shared by the processes on one file);
+  // a claim past keep_until may be taken again, and is swept.
+  `
+  CREATE TABLE token_claim (
+    issuer TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    keep_until TEXT NOT NULL,
+    PRIMARY KEY (issuer, jti)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX token_claim_keep_until ON token_claim (keep_until);
+  `,
 ];
 
 export interface OpenOptions {
   /** Refuse to create a new store (the report command reads an existing one). */
   fileMustExist?: boolean;
+  /** How long a write waits for another process's write lock before StoreUnavailableError (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Least time between two sweeps of expired token claims (default 60000 ms). */
+  tokenSweepIntervalMs?: number;
+}
+
+/** SQLite result codes that may clear by themselves (https://www.sqlite.org/rescode.html). */
+const TRANSIENT_CODES = /^SQLITE_(BUSY|FULL|IOERR)/;
+
+/**
+ * SQLite's transient failures as StoreUnavailableError, anything else unchanged. By code,
+ * not by class: better-sqlite3 builds its errors in the realm that first loaded it.
+ * @param error - what better-sqlite3 threw
+ * @param what - the store method, for the message
+ */
+function translated(error: unknown, what: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TRANSIENT_CODES.test(code)) {
+    return new StoreUnavailableError(`sqlite store: ${what} failed (${code})`, { cause: error });
+  }
+  return error;
 }
 
 /**
@@ -175,13 +219,13 @@ export function openSqliteStore(file: string, options: OpenOptions = {}): Store 
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     // The report command may read while the service writes.
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     migrate(db, file);
   } catch (error) {
     db.close();
-    throw error;
+    throw translated(error, 'open');
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, options.tokenSweepIntervalMs ?? 60_000);
 }
 
 class SqliteStore implements Store {
@@ -196,8 +240,14 @@ class SqliteStore implements Store {
   private readonly getCache;
   private readonly putCache;
   private readonly expireCache;
+  private readonly claimToken;
+  private readonly sweepTokens;
+  private lastTokenSweep = 0;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly tokenSweepIntervalMs: number,
+  ) {
     this.insertCall = db.prepare(`INSERT INTO audit_call
       (request_id, edge, service, call_id, user_ref, patient_ref, encounter_ref, model_name, model_version, outcome, recorded_at, analysis)
       VALUES (@requestId, @edge, @service, @callId, @user, @patient, @encounter, @modelName, @modelVersion, @outcome, @recordedAt, @analysis)`);
@@ -219,213 +269,237 @@ class SqliteStore implements Store {
     this.expireCache = db.prepare('DELETE FROM suggestion_cache WHERE created_at < ?');
     this.touchHealth = db.prepare(`INSERT INTO store_health (id, checked_at) VALUES (1, ?)
       ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`);
+    // One statement: the claim is taken, or an expired one retaken, or nothing changes.
+    this.claimToken = db.prepare(`INSERT INTO token_claim (issuer, jti, keep_until) VALUES (@issuer, @jti, @keepUntil)
+      ON CONFLICT (issuer, jti) DO UPDATE SET keep_until = excluded.keep_until WHERE token_claim.keep_until < @now`);
+    this.sweepTokens = db.prepare('DELETE FROM token_claim WHERE keep_until < ?');
   }
 
   async recordAudit(record: AuditRecord): Promise<void> {
-    this.db.transaction(() => {
-      const call = this.insertCall.run({
-        requestId: record.requestId,
-        edge: record.edge,
-        service: record.service,
-        callId: record.callId,
-        user: record.user ?? null,
-        patient: record.patient ?? null,
-        encounter: record.encounter ?? null,
-        modelName: record.model.name,
-        modelVersion: record.model.version,
-        outcome: record.outcome,
-        recordedAt: record.recordedAt,
-        analysis: record.analysis ?? 'computed',
-      }).lastInsertRowid;
-      for (const [note, d] of record.documents.entries()) {
-        this.insertDocument.run(call, note, d.reference ?? null, d.contentIndex, d.contentType, d.sha256, d.length);
-      }
-      for (const [rank, s] of record.suggestions.entries()) {
-        const suggestion = this.insertSuggestion.run(
-          call,
-          rank,
-          s.code,
-          s.score,
-          s.threshold,
-          s.status ?? null,
-          s.cardUuid ?? null,
-          s.suggestionId,
-          s.refines?.length ? s.refines.join(',') : null,
-        ).lastInsertRowid;
-        for (const [i, e] of s.evidence.entries()) this.insertEvidence.run(suggestion, i, e.note, e.start, e.end, e.status ?? null);
-      }
-    })();
+    try {
+      this.db.transaction(() => {
+        const call = this.insertCall.run({
+          requestId: record.requestId,
+          edge: record.edge,
+          service: record.service,
+          callId: record.callId,
+          user: record.user ?? null,
+          patient: record.patient ?? null,
+          encounter: record.encounter ?? null,
+          modelName: record.model.name,
+          modelVersion: record.model.version,
+          outcome: record.outcome,
+          recordedAt: record.recordedAt,
+          analysis: record.analysis ?? 'computed',
+        }).lastInsertRowid;
+        for (const [note, d] of record.documents.entries()) {
+          this.insertDocument.run(call, note, d.reference ?? null, d.contentIndex, d.contentType, d.sha256, d.length);
+        }
+        for (const [rank, s] of record.suggestions.entries()) {
+          const suggestion = this.insertSuggestion.run(
+            call,
+            rank,
+            s.code,
+            s.score,
+            s.threshold,
+            s.status ?? null,
+            s.cardUuid ?? null,
+            s.suggestionId,
+            s.refines?.length ? s.refines.join(',') : null,
+          ).lastInsertRowid;
+          for (const [i, e] of s.evidence.entries()) this.insertEvidence.run(suggestion, i, e.note, e.start, e.end, e.status ?? null);
+        }
+      })();
+    } catch (error) {
+      throw translated(error, 'recordAudit');
+    }
   }
 
   async recordFeedback(entries: readonly FeedbackRecord[]): Promise<FeedbackResult[]> {
-    return this.db.transaction(() =>
-      entries.map((entry): FeedbackResult => {
-        const suggestion = this.cardSuggestion.get(entry.card) as number | bigint | undefined;
-        const changes = this.insertFeedback.run({
-          requestId: entry.requestId,
-          service: entry.service,
-          card: entry.card,
-          suggestion: suggestion ?? null,
-          outcome: entry.outcome,
-          accepted: JSON.stringify([...entry.acceptedSuggestions].sort()),
-          reasonSystem: entry.reason?.system ?? null,
-          reasonCode: entry.reason?.code ?? null,
-          reasonDisplay: entry.reason?.display ?? null,
-          userComment: entry.userComment ?? null,
-          outcomeTimestamp: entry.outcomeTimestamp,
-          outcomeAt: entry.outcomeAt,
-          receivedAt: entry.receivedAt,
-        }).changes;
-        return { card: entry.card, known: suggestion !== undefined, duplicate: changes === 0 };
-      }),
-    )();
+    try {
+      return this.db.transaction(() =>
+        entries.map((entry): FeedbackResult => {
+          const suggestion = this.cardSuggestion.get(entry.card) as number | bigint | undefined;
+          const changes = this.insertFeedback.run({
+            requestId: entry.requestId,
+            service: entry.service,
+            card: entry.card,
+            suggestion: suggestion ?? null,
+            outcome: entry.outcome,
+            accepted: JSON.stringify([...entry.acceptedSuggestions].sort()),
+            reasonSystem: entry.reason?.system ?? null,
+            reasonCode: entry.reason?.code ?? null,
+            reasonDisplay: entry.reason?.display ?? null,
+            userComment: entry.userComment ?? null,
+            outcomeTimestamp: entry.outcomeTimestamp,
+            outcomeAt: entry.outcomeAt,
+            receivedAt: entry.receivedAt,
+          }).changes;
+          return { card: entry.card, known: suggestion !== undefined, duplicate: changes === 0 };
+        }),
+      )();
+    } catch (error) {
+      throw translated(error, 'recordFeedback');
+    }
   }
 
   async auditRecords(filter: { since?: Date; requestId?: string } = {}): Promise<AuditRecord[]> {
-    const calls = this.db
-      .prepare(`SELECT * FROM audit_call WHERE recorded_at >= ? AND (? IS NULL OR request_id = ?) ORDER BY id`)
-      .all(filter.since?.toISOString() ?? '', filter.requestId ?? null, filter.requestId ?? null) as Record<string, string | number | null>[];
-    const documents = this.db.prepare('SELECT * FROM audit_document WHERE call = ? ORDER BY note');
-    const suggestions = this.db.prepare('SELECT * FROM audit_suggestion WHERE call = ? ORDER BY rank');
-    const evidence = this.db.prepare('SELECT * FROM audit_evidence WHERE suggestion = ? ORDER BY rank');
-    const opt = <T>(value: T | null): T | undefined => value ?? undefined;
-    return calls.map((c) => ({
-      requestId: c.request_id as string,
-      edge: c.edge as AuditRecord['edge'],
-      service: c.service as string,
-      callId: c.call_id as string,
-      user: opt(c.user_ref as string | null),
-      patient: opt(c.patient_ref as string | null),
-      encounter: opt(c.encounter_ref as string | null),
-      model: { name: c.model_name as string, version: c.model_version as string },
-      outcome: c.outcome as AuditRecord['outcome'],
-      recordedAt: c.recorded_at as string,
-      ...(c.analysis !== 'computed' ? { analysis: c.analysis as AuditRecord['analysis'] } : {}),
-      documents: (documents.all(c.id) as Record<string, string | number | null>[]).map((d) => ({
-        reference: opt(d.reference as string | null),
-        contentIndex: d.content_index as number,
-        contentType: d.content_type as string,
-        sha256: d.sha256 as string,
-        length: d.length as number,
-      })),
-      suggestions: (suggestions.all(c.id) as Record<string, string | number | null>[]).map((s) => ({
-        code: s.code as string,
-        score: s.score as number,
-        threshold: s.threshold as number,
-        cardUuid: opt(s.card_uuid as string | null),
-        suggestionId: s.suggestion_id as string,
-        status: opt(s.status as string | null),
-        refines: s.refines ? (s.refines as string).split(',') : undefined,
-        evidence: (evidence.all(s.id) as Record<string, string | number | null>[]).map((e) => ({
-          note: e.note as number,
-          start: e.start as number,
-          end: e.end as number,
-          status: opt(e.status as string | null),
+    try {
+      const calls = this.db
+        .prepare(`SELECT * FROM audit_call WHERE recorded_at >= ? AND (? IS NULL OR request_id = ?) ORDER BY id`)
+        .all(filter.since?.toISOString() ?? '', filter.requestId ?? null, filter.requestId ?? null) as Record<string, string | number | null>[];
+      const documents = this.db.prepare('SELECT * FROM audit_document WHERE call = ? ORDER BY note');
+      const suggestions = this.db.prepare('SELECT * FROM audit_suggestion WHERE call = ? ORDER BY rank');
+      const evidence = this.db.prepare('SELECT * FROM audit_evidence WHERE suggestion = ? ORDER BY rank');
+      const opt = <T>(value: T | null): T | undefined => value ?? undefined;
+      return calls.map((c) => ({
+        requestId: c.request_id as string,
+        edge: c.edge as AuditRecord['edge'],
+        service: c.service as string,
+        callId: c.call_id as string,
+        user: opt(c.user_ref as string | null),
+        patient: opt(c.patient_ref as string | null),
+        encounter: opt(c.encounter_ref as string | null),
+        model: { name: c.model_name as string, version: c.model_version as string },
+        outcome: c.outcome as AuditRecord['outcome'],
+        recordedAt: c.recorded_at as string,
+        ...(c.analysis !== 'computed' ? { analysis: c.analysis as AuditRecord['analysis'] } : {}),
+        documents: (documents.all(c.id) as Record<string, string | number | null>[]).map((d) => ({
+          reference: opt(d.reference as string | null),
+          contentIndex: d.content_index as number,
+          contentType: d.content_type as string,
+          sha256: d.sha256 as string,
+          length: d.length as number,
         })),
-      })),
-    }));
+        suggestions: (suggestions.all(c.id) as Record<string, string | number | null>[]).map((s) => ({
+          code: s.code as string,
+          score: s.score as number,
+          threshold: s.threshold as number,
+          cardUuid: opt(s.card_uuid as string | null),
+          suggestionId: s.suggestion_id as string,
+          status: opt(s.status as string | null),
+          refines: s.refines ? (s.refines as string).split(',') : undefined,
+          evidence: (evidence.all(s.id) as Record<string, string | number | null>[]).map((e) => ({
+            note: e.note as number,
+            start: e.start as number,
+            end: e.end as number,
+            status: opt(e.status as string | null),
+          })),
+        })),
+      }));
+    } catch (error) {
+      throw translated(error, 'auditRecords');
+    }
   }
 
   async feedbackRecords(filter: { card?: string } = {}): Promise<StoredFeedback[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT f.*, s.code FROM feedback f LEFT JOIN audit_suggestion s ON s.id = f.suggestion
-      WHERE ? IS NULL OR f.card_uuid = ? ORDER BY f.id`,
-      )
-      .all(filter.card ?? null, filter.card ?? null) as Record<string, string | number | null>[];
-    return rows.map((f) => ({
-      requestId: f.request_id as string,
-      service: f.service as string,
-      card: f.card_uuid as string,
-      outcome: f.outcome as StoredFeedback['outcome'],
-      acceptedSuggestions: JSON.parse(f.accepted_suggestions as string) as string[],
-      ...(f.reason_code ? { reason: { system: f.reason_system as string, code: f.reason_code as string, display: f.reason_display as string } } : {}),
-      ...(f.user_comment !== null ? { userComment: f.user_comment as string } : {}),
-      outcomeTimestamp: f.outcome_timestamp as string,
-      outcomeAt: f.outcome_at as string,
-      receivedAt: f.received_at as string,
-      known: f.suggestion !== null,
-      ...(f.code ? { code: f.code as string } : {}),
-    }));
+    try {
+      const rows = this.db
+        .prepare(
+          `SELECT f.*, s.code FROM feedback f LEFT JOIN audit_suggestion s ON s.id = f.suggestion
+        WHERE ? IS NULL OR f.card_uuid = ? ORDER BY f.id`,
+        )
+        .all(filter.card ?? null, filter.card ?? null) as Record<string, string | number | null>[];
+      return rows.map((f) => ({
+        requestId: f.request_id as string,
+        service: f.service as string,
+        card: f.card_uuid as string,
+        outcome: f.outcome as StoredFeedback['outcome'],
+        acceptedSuggestions: JSON.parse(f.accepted_suggestions as string) as string[],
+        ...(f.reason_code ? { reason: { system: f.reason_system as string, code: f.reason_code as string, display: f.reason_display as string } } : {}),
+        ...(f.user_comment !== null ? { userComment: f.user_comment as string } : {}),
+        outcomeTimestamp: f.outcome_timestamp as string,
+        outcomeAt: f.outcome_at as string,
+        receivedAt: f.received_at as string,
+        known: f.suggestion !== null,
+        ...(f.code ? { code: f.code as string } : {}),
+      }));
+    } catch (error) {
+      throw translated(error, 'feedbackRecords');
+    }
   }
 
   async acceptanceReport(options: { since?: Date } = {}): Promise<AcceptanceReport> {
-    const since = options.since?.toISOString() ?? '';
-    // A hook answered over its time budget showed no suggestion yet: it is counted apart.
-    const calls = this.db
-      .prepare(
-        `SELECT count(*) AS calls,
-        coalesce(sum(outcome <> 'suggestions' AND analysis <> 'pending'), 0) AS without,
-        coalesce(sum(analysis = 'pending'), 0) AS pending
-      FROM audit_call WHERE recorded_at >= ?`,
-      )
-      .get(since) as { calls: number; without: number; pending: number };
-    const models = this.db
-      .prepare(
-        `SELECT model_name AS name, model_version AS version, count(*) AS calls
-      FROM audit_call WHERE recorded_at >= ? GROUP BY model_name, model_version ORDER BY name, version`,
-      )
-      .all(since) as AcceptanceReport['models'];
-    const made = this.db
-      .prepare(
-        `SELECT s.code, count(*) AS suggestions, count(s.card_uuid) AS cards
-      FROM audit_suggestion s JOIN audit_call c ON c.id = s.call WHERE c.recorded_at >= ? GROUP BY s.code`,
-      )
-      .all(since) as { code: string; suggestions: number; cards: number }[];
-    // The latest feedback per card decides its outcome (a card may be overridden, then accepted).
-    const decided = this.db
-      .prepare(
-        `WITH ranked AS (
-        SELECT f.suggestion, f.outcome, f.reason_code,
-          row_number() OVER (PARTITION BY f.suggestion ORDER BY f.outcome_at DESC, f.id DESC) AS n
-        FROM feedback f JOIN audit_suggestion s ON s.id = f.suggestion JOIN audit_call c ON c.id = s.call
-        WHERE c.recorded_at >= ?)
-      SELECT s.code, r.outcome, r.reason_code AS reason FROM ranked r JOIN audit_suggestion s ON s.id = r.suggestion WHERE r.n = 1`,
-      )
-      .all(since) as { code: string; outcome: 'accepted' | 'overridden'; reason: string | null }[];
-    const unknownCards = this.db
-      .prepare(`SELECT count(DISTINCT card_uuid) FROM feedback WHERE suggestion IS NULL AND received_at >= ?`)
-      .pluck()
-      .get(since) as number;
+    try {
+      const since = options.since?.toISOString() ?? '';
+      // A hook answered over its time budget showed no suggestion yet: it is counted apart.
+      const calls = this.db
+        .prepare(
+          `SELECT count(*) AS calls,
+          coalesce(sum(outcome <> 'suggestions' AND analysis <> 'pending'), 0) AS without,
+          coalesce(sum(analysis = 'pending'), 0) AS pending
+        FROM audit_call WHERE recorded_at >= ?`,
+        )
+        .get(since) as { calls: number; without: number; pending: number };
+      const models = this.db
+        .prepare(
+          `SELECT model_name AS name, model_version AS version, count(*) AS calls
+        FROM audit_call WHERE recorded_at >= ? GROUP BY model_name, model_version ORDER BY name, version`,
+        )
+        .all(since) as AcceptanceReport['models'];
+      const made = this.db
+        .prepare(
+          `SELECT s.code, count(*) AS suggestions, count(s.card_uuid) AS cards
+        FROM audit_suggestion s JOIN audit_call c ON c.id = s.call WHERE c.recorded_at >= ? GROUP BY s.code`,
+        )
+        .all(since) as { code: string; suggestions: number; cards: number }[];
+      // The latest feedback per card decides its outcome (a card may be overridden, then accepted).
+      const decided = this.db
+        .prepare(
+          `WITH ranked AS (
+          SELECT f.suggestion, f.outcome, f.reason_code,
+            row_number() OVER (PARTITION BY f.suggestion ORDER BY f.outcome_at DESC, f.id DESC) AS n
+          FROM feedback f JOIN audit_suggestion s ON s.id = f.suggestion JOIN audit_call c ON c.id = s.call
+          WHERE c.recorded_at >= ?)
+        SELECT s.code, r.outcome, r.reason_code AS reason FROM ranked r JOIN audit_suggestion s ON s.id = r.suggestion WHERE r.n = 1`,
+        )
+        .all(since) as { code: string; outcome: 'accepted' | 'overridden'; reason: string | null }[];
+      const unknownCards = this.db
+        .prepare(`SELECT count(DISTINCT card_uuid) FROM feedback WHERE suggestion IS NULL AND received_at >= ?`)
+        .pluck()
+        .get(since) as number;
 
-    const byCode = new Map<string, CodeAcceptance>(
-      made.map((m) => [
-        m.code,
-        {
-          code: m.code,
-          suggestions: m.suggestions,
-          cards: m.cards,
-          cardsWithFeedback: 0,
-          accepted: 0,
-          overridden: 0,
-          acceptanceRate: null,
-          overrideRate: null,
-          overrideReasons: {},
-        },
-      ]),
-    );
-    for (const d of decided) {
-      const figures = byCode.get(d.code)!;
-      figures.cardsWithFeedback++;
-      if (d.outcome === 'accepted') figures.accepted++;
-      else {
-        figures.overridden++;
-        const reason = d.reason ?? 'none';
-        figures.overrideReasons[reason] = (figures.overrideReasons[reason] ?? 0) + 1;
+      const byCode = new Map<string, CodeAcceptance>(
+        made.map((m) => [
+          m.code,
+          {
+            code: m.code,
+            suggestions: m.suggestions,
+            cards: m.cards,
+            cardsWithFeedback: 0,
+            accepted: 0,
+            overridden: 0,
+            acceptanceRate: null,
+            overrideRate: null,
+            overrideReasons: {},
+          },
+        ]),
+      );
+      for (const d of decided) {
+        const figures = byCode.get(d.code)!;
+        figures.cardsWithFeedback++;
+        if (d.outcome === 'accepted') figures.accepted++;
+        else {
+          figures.overridden++;
+          const reason = d.reason ?? 'none';
+          figures.overrideReasons[reason] = (figures.overrideReasons[reason] ?? 0) + 1;
+        }
       }
+      const codes = [...byCode.values()]
+        .map((f) => ({ ...f, acceptanceRate: rate(f.accepted, f.cardsWithFeedback), overrideRate: rate(f.overridden, f.cardsWithFeedback) }))
+        .sort((a, b) => b.suggestions - a.suggestions || a.code.localeCompare(b.code));
+      return {
+        ...(options.since ? { since } : {}),
+        calls: calls.calls,
+        callsWithoutSuggestion: calls.without,
+        callsPending: calls.pending,
+        models,
+        codes,
+        unknownCards,
+      };
+    } catch (error) {
+      throw translated(error, 'acceptanceReport');
     }
-    const codes = [...byCode.values()]
-      .map((f) => ({ ...f, acceptanceRate: rate(f.accepted, f.cardsWithFeedback), overrideRate: rate(f.overridden, f.cardsWithFeedback) }))
-      .sort((a, b) => b.suggestions - a.suggestions || a.code.localeCompare(b.code));
-    return {
-      ...(options.since ? { since } : {}),
-      calls: calls.calls,
-      callsWithoutSuggestion: calls.without,
-      callsPending: calls.pending,
-      models,
-      codes,
-      unknownCards,
-    };
   }
 
   async writable(): Promise<boolean> {
@@ -438,14 +512,39 @@ class SqliteStore implements Store {
   }
 
   async cachedSuggestions(key: string, notBefore: string): Promise<string | undefined> {
-    return (this.getCache.get(key, notBefore) as string | undefined) ?? undefined;
+    try {
+      return (this.getCache.get(key, notBefore) as string | undefined) ?? undefined;
+    } catch (error) {
+      throw translated(error, 'cachedSuggestions');
+    }
   }
 
   async cacheSuggestions(entry: CacheEntry, expireBefore: string): Promise<void> {
-    this.db.transaction(() => {
-      this.expireCache.run(expireBefore);
-      this.putCache.run(entry.key, entry.model.name, entry.model.version, entry.value, entry.createdAt);
-    })();
+    try {
+      this.db.transaction(() => {
+        this.expireCache.run(expireBefore);
+        this.putCache.run(entry.key, entry.model.name, entry.model.version, entry.value, entry.createdAt);
+      })();
+    } catch (error) {
+      throw translated(error, 'cacheSuggestions');
+    }
+  }
+
+  async claimTokenId(issuer: string, jti: string, keepUntil: Date, now: Date = new Date()): Promise<TokenClaim> {
+    try {
+      return this.db
+        .transaction(() => {
+          if (now.getTime() - this.lastTokenSweep >= this.tokenSweepIntervalMs) {
+            this.sweepTokens.run(now.toISOString());
+            this.lastTokenSweep = now.getTime();
+          }
+          const { changes } = this.claimToken.run({ issuer, jti, keepUntil: keepUntil.toISOString(), now: now.toISOString() });
+          return changes === 1 ? 'fresh' : 'replayed';
+        })
+        .immediate();
+    } catch (error) {
+      throw translated(error, 'claimTokenId');
+    }
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,37 @@
 /**
- * The service's own records: the audit trail of every suggestion call and the clinicians'
- * feedback on cards. This file is the contract; `sqlite.ts` is the embedded implementation
- * (the only importer of better-sqlite3), and a PostgreSQL one could implement the same.
+ * The service's own records: the audit trail of every suggestion call, the clinicians'
+ * feedback on cards, the result cache and the client-token ids already used. This file is the
+ * contract; `sqlite.ts` is the embedded implementation (the only importer of better-sqlite3)
+ * and `postgres.ts` the shared one (the only importer of pg), for replicas that share one
+ * database. Both pass test/unit/store/store-contract.test.ts.
  *
  * Never stored: note text, quoted passages, attachments, prefetch bodies, tokens. The audit
  * locates evidence by offsets and identifies the note by a SHA-256 of its decoded text.
  * Methods are asynchronous so that a networked database can implement them.
  */
+
+/**
+ * The store cannot answer now, and may later without any change on our side: the database is
+ * unreachable, restarting, too busy (SQLite: locked past the busy timeout), out of disk, or a
+ * statement ran past its timeout. The edges answer 503 (OperationOutcome `transient`) so the
+ * client retries. A write that rejected with it may still have been committed when the
+ * connection broke while its COMMIT was in flight (the database cannot tell us); feedback and
+ * token claims are idempotent, an audit record retried after that is stored twice.
+ * Anything else a store throws (a constraint violated, a closed store) is a bug or a shutdown.
+ */
+export class StoreUnavailableError extends Error {
+  /**
+   * @param message - what failed, without credentials, SQL parameters or record content
+   * @param options - the driver's error as `cause`
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** What `claimTokenId` found: the id was free (now claimed) or is held by a live claim. */
+export type TokenClaim = 'fresh' | 'replayed';
 
 /** Where a piece of evidence is: note index and `[start, end)` in Unicode code points of its decoded text. */
 export interface AuditEvidence {
@@ -182,5 +207,19 @@ export interface Store {
   cachedSuggestions(key: string, notBefore: string): Promise<string | undefined>;
   /** Stores (or replaces) a cache entry, and deletes entries created before `expireBefore` (ISO). */
   cacheSuggestions(entry: CacheEntry, expireBefore: string): Promise<void>;
+  /**
+   * Claims a client token's `jti` for its issuer, atomically, for every process sharing the
+   * store (CDS Hooks 2.0 §Trusting CDS Clients: `jti` protects against replay), so a token
+   * replayed to another replica is refused. A claim whose `keepUntil` is before `now` has
+   * expired and the id may be claimed again; expired claims are swept from time to time.
+   * @param issuer - the token's `iss` (ids are unique per issuer only)
+   * @param jti - the token's id
+   * @param keepUntil - the last instant the token could be accepted (exp or maximum age, plus skew)
+   * @param now - the verifier's clock (default: the current time). Expiry is judged by the
+   *   clock that checks `exp`, not the database's: when it says a claim has expired, that
+   *   verifier refuses the token by `exp` anyway, whatever the other replicas' clocks say
+   * @returns `fresh` when claimed now, `replayed` when a live claim holds it
+   */
+  claimTokenId(issuer: string, jti: string, keepUntil: Date, now?: Date): Promise<TokenClaim>;
   close(): Promise<void>;
 }

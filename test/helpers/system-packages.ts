@@ -1,6 +1,6 @@
 /**
  * Tests that need a Debian package the project does not install itself (PyTorch for training,
- * Chromium for the review page, PostgreSQL for the shared store). On a machine without one,
+ * Chromium for the review page, PostgreSQL for the shared store: test/helpers/postgres.ts). On a machine without one,
  * its tests skip with one loud line naming the package and the install command, and the skip
  * is listed again in the summary at the end of the run (test/helpers/skip-reporter.js). With
  * REQUIRE_SYSTEM_PACKAGES=1 (set by .ci/run, which installs them) a missing package fails
@@ -29,37 +29,44 @@ export const CHROMIUM: SystemPackage = {
   available: () => existsSync('/usr/bin/chromium'),
 };
 
-export const POSTGRESQL: SystemPackage = {
-  name: 'postgresql',
-  purpose: 'the PostgreSQL store (initdb and pg_ctl from /usr/lib/postgresql/<version>/bin)',
-  available: () => spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/pg_ctl'], { stdio: 'ignore' }).status === 0,
-};
-
 /** Where skips are recorded for the end-of-run summary (set by test/helpers/global-setup.js). */
 const SKIP_LOG = process.env.ICD10_CDS_SKIP_LOG;
 
 /**
- * `describe(title, fn)` when every package is installed. Otherwise one loud line and a
- * skipped test naming what is missing; with REQUIRE_SYSTEM_PACKAGES=1 a failing test instead.
+ * `describe(title, fn)` when every package is installed; otherwise skipLoudly.
  * @param packages - the Debian packages the tests need
  * @param title - the describe block's title
  * @param fn - the tests
  */
 export function describeWithPackages(packages: readonly SystemPackage[], title: string, fn: () => void): void {
   const missing = packages.filter((p) => !p.available());
-  if (missing.length === 0) {
-    describe(title, fn);
-    return;
-  }
-  const names = missing.map((p) => p.name).join(' ');
-  const line = `SKIPPED "${title}": needs ${missing.map((p) => `${p.name} for ${p.purpose}`).join('; ')}. Install: apt-get install --no-install-recommends ${names}`;
-  if (process.env.REQUIRE_SYSTEM_PACKAGES === '1') {
+  if (missing.length === 0) describe(title, fn);
+  else
+    skipLoudly(
+      title,
+      missing.map((p) => ({ name: p.name, why: `needs ${p.name} for ${p.purpose}` })),
+      fn,
+    );
+}
+
+/**
+ * The tests of `title` cannot run here: one loud line naming what is missing and how to install
+ * it, recorded for the end-of-run summary, and the block skipped. With REQUIRE_SYSTEM_PACKAGES=1
+ * (CI) a failing test instead, unless `enforce` is false (a test of this mechanism itself).
+ * @param title - the describe block's title
+ * @param missing - each missing Debian package, and why it is needed or why it was not found
+ * @param fn - the tests, declared skipped
+ */
+export function skipLoudly(title: string, missing: readonly { name: string; why: string }[], fn: () => void, enforce = true): void {
+  const names = missing.map((m) => m.name).join(' ');
+  const line = `SKIPPED "${title}": ${missing.map((m) => m.why).join('; ')}; install: apt-get install --no-install-recommends ${names}`;
+  if (enforce && process.env.REQUIRE_SYSTEM_PACKAGES === '1') {
     test(`${title} (needs ${names})`, () => {
       throw new Error(`${line}\nREQUIRE_SYSTEM_PACKAGES=1: these tests must run here.`);
     });
     return;
   }
   console.warn(line);
-  if (SKIP_LOG) appendFileSync(SKIP_LOG, `${line}\n`);
-  test.skip(`${title} (needs ${names})`, () => undefined);
+  if (enforce && SKIP_LOG) appendFileSync(SKIP_LOG, `${line}\n`);
+  describe.skip(title, fn);
 }

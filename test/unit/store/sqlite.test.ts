@@ -1,14 +1,15 @@
 /**
  * The SQLite store on its own: file creation and permissions, the user_version migration
- * list, refusal of a newer schema, write-ahead logging, and records read back as written.
- * (No test opens the file with better-sqlite3: the schema version is read from the SQLite
- * header, bytes 60–63 big-endian.)
+ * list, refusal of a newer schema, write-ahead logging, records read back as written, and a
+ * lock held by another process as StoreUnavailableError. (The schema version is read from the
+ * SQLite header, bytes 60–63 big-endian; the other process is a second better-sqlite3 handle.)
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { MIGRATIONS, openSqliteStore } from '../../../src/store/sqlite';
-import type { AuditRecord } from '../../../src/store/store';
+import { StoreUnavailableError, type AuditRecord } from '../../../src/store/store';
 
 let dir: string;
 beforeEach(() => {
@@ -112,5 +113,27 @@ test('an audit record is all or nothing', async () => {
   // (Not toThrow: better-sqlite3 builds its errors in the realm of the first test file that loaded it.)
   await expect(store.recordAudit(bad)).rejects.toHaveProperty('message', expect.stringMatching(/CHECK constraint failed/));
   expect(await store.auditRecords()).toEqual([]);
+  await store.close();
+});
+
+test('a write locked out past the busy timeout rejects with StoreUnavailableError; the store works once the lock is released', async () => {
+  const file = path.join(dir, 'store.sqlite');
+  const store = openSqliteStore(file, { busyTimeoutMs: 50 });
+  const other = new Database(file);
+  other.exec('BEGIN IMMEDIATE');
+  try {
+    await expect(store.recordAudit(record('r1', '2026-11-01T00:00:00.000Z'))).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.claimTokenId('https://ehr', 'j1', new Date(Date.now() + 60_000))).rejects.toHaveProperty(
+      'message',
+      'sqlite store: claimTokenId failed (SQLITE_BUSY)',
+    );
+    expect(await store.writable()).toBe(false);
+  } finally {
+    other.exec('ROLLBACK');
+    other.close();
+  }
+  await store.recordAudit(record('r1', '2026-11-01T00:00:00.000Z'));
+  expect(await store.claimTokenId('https://ehr', 'j1', new Date(Date.now() + 60_000))).toBe('fresh');
+  expect(await store.writable()).toBe(true);
   await store.close();
 });
