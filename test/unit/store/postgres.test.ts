@@ -125,7 +125,10 @@ test('the migrations are numbered 1, 2, … with distinct kebab-case names', () 
 });
 
 test('without PostgreSQL binaries the harness says what is missing and how to install it', () => {
-  expect(postgresAvailable(['/nonexistent'])).toEqual({ available: false, reason: 'PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in /nonexistent' });
+  expect(postgresAvailable(['/nonexistent'])).toEqual({
+    available: false,
+    reason: 'PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in /nonexistent',
+  });
 });
 
 test('a database nobody listens on: StoreUnavailableError at open, at once', async () => {
