@@ -11,10 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_MODEL_DIR, DEFAULT_STORE_FILE } from './paths';
+import { DEFAULT_CODESET_DIR, DEFAULT_KNOWLEDGE_DIR, DEFAULT_MODEL_DIR, DEFAULT_RANKER_DIR, DEFAULT_STORE_FILE } from './paths';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type OnOff = 'on' | 'off';
+export type EngineMode = 'index' | 'model' | 'both';
 
 /** Assertion statuses a code may be suppressed for (present never is). */
 export const SUPPRESSIBLE_STATUSES = ['negated', 'historical', 'family', 'hypothetical', 'uncertain'] as const;
@@ -24,6 +25,10 @@ export interface Config {
   port: number;
   host: string;
   modelDir: string;
+  engine: EngineMode;
+  codeSetDir: string;
+  knowledgeDir: string;
+  rankerDir: string;
   ortThreads: number;
   logLevel: LogLevel;
   maxBodyBytes: number;
@@ -228,6 +233,34 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     group: 'Model and analysis',
     doc: 'The model bundle (docs/models.md).',
     reader: directory(DEFAULT_MODEL_DIR),
+  },
+  engine: {
+    env: 'ENGINE',
+    default: 'both',
+    group: 'Model and analysis',
+    doc: '`index`: codes found through the Alphabetic Index, ranked; `model`: the ONNX classifier alone; `both`: the Index and the classifier together (docs/coding.md).',
+    reader: oneOf<EngineMode>(['index', 'model', 'both'], 'both'),
+  },
+  codeSetDir: {
+    env: 'CODESET_DIR',
+    default: 'models/icd10cm-2023',
+    group: 'Model and analysis',
+    doc: 'The ICD-10-CM code-set bundle (docs/codeset.md): every code the service emits is billable in it.',
+    reader: directory(DEFAULT_CODESET_DIR),
+  },
+  knowledgeDir: {
+    env: 'KNOWLEDGE_DIR',
+    default: 'models/knowledge',
+    group: 'Model and analysis',
+    doc: 'The coding-knowledge tables: abbreviations, guideline combinations, catch-all codes (models/knowledge/README.md).',
+    reader: directory(DEFAULT_KNOWLEDGE_DIR),
+  },
+  rankerDir: {
+    env: 'RANKER_DIR',
+    default: 'models/ranker',
+    group: 'Model and analysis',
+    doc: 'The ranker bundles of ENGINE=index and both (models/ranker/MODEL_CARD.md).',
+    reader: directory(DEFAULT_RANKER_DIR),
   },
   ortThreads: {
     env: 'ORT_THREADS',

@@ -22,13 +22,17 @@ async function main() {
   // The model runs in worker threads (each loads its own session and tokenizer), so a long
   // analysis never blocks the event loop.
   const analyzer = await createWorkerAnalyzer({
+    mode: config.engine,
     modelDir: config.modelDir,
+    codeSetDir: config.codeSetDir,
+    knowledgeDir: config.knowledgeDir,
+    rankerDir: config.rankerDir,
     intraOpThreads: config.ortThreads,
     workers: config.analysisWorkers,
     maxQueue: config.analysisQueueMax,
   });
-  const { name, version, clinicallyMeaningful, labels } = analyzer.info;
-  log.info({ model: { name, version, labels: labels.length }, workers: config.analysisWorkers, ms: Date.now() - started }, 'model loaded');
+  const { name, version, clinicallyMeaningful, labels, engine } = analyzer.info;
+  log.info({ model: { name, version, labels: labels.length }, engine, workers: config.analysisWorkers, ms: Date.now() - started }, 'model loaded');
   if (!clinicallyMeaningful) log.warn({ model: name }, 'this model is a test model: its suggestions are not clinically meaningful');
 
   const drain = createDrainState();

@@ -14,6 +14,15 @@ export const SOFTWARE_VERSION: string = JSON.parse(readFileSync(path.join(PROJEC
 /** The default model bundle. */
 export const DEFAULT_MODEL_DIR = path.join(PROJECT_ROOT, 'models', 'default');
 
+/** The default ICD-10-CM code-set bundle (npm run build:codeset). */
+export const DEFAULT_CODESET_DIR = path.join(PROJECT_ROOT, 'models', 'icd10cm-2023');
+
+/** The coding-knowledge tables (abbreviations, guideline rules). */
+export const DEFAULT_KNOWLEDGE_DIR = path.join(PROJECT_ROOT, 'models', 'knowledge');
+
+/** The ranker bundles (npm run train:ranker). */
+export const DEFAULT_RANKER_DIR = path.join(PROJECT_ROOT, 'models', 'ranker');
+
 /** The default SQLite file of the store. */
 export const DEFAULT_STORE_FILE = path.join(PROJECT_ROOT, 'data', 'icd10-cds.sqlite');
 

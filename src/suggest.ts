@@ -7,10 +7,10 @@
 import type { AssertionStatus } from './evidence/assertion';
 import { DEFAULT_SUPPRESSED, DIAGNOSTIC_SECTIONS, mentionIn, overallStatus, passageContext, type PassageContext } from './evidence/context';
 import { occludedPassages } from './evidence/occlusion';
-import { passagesOf } from './evidence/passages';
-import { sectionsOf } from './evidence/sections';
+import { passagesOf, type Span } from './evidence/passages';
+import { sectionsOf, type Section } from './evidence/sections';
 import { supportingPassages } from './evidence/token-evidence';
-import type { Classifier } from './model/types';
+import type { Classification, Classifier, Prediction } from './model/types';
 import type { Note } from './note/note';
 
 /** A passage of a note quoted as evidence. Offsets are UTF-16 indices into `notes[note].text`. */
@@ -36,6 +36,12 @@ export interface Suggestion {
   notes: number[];
   /** What the evidence as a whole says (overallStatus); absent when no passage's status is known. */
   status?: AssertionStatus;
+  /** How it was found: through the Alphabetic Index, by the classifier, or both (absent: the classifier alone, ENGINE=model). */
+  source?: 'index' | 'model' | 'both';
+  /** The Alphabetic Index path and Tabular steps a coder follows to the code (best mention's). */
+  indexPath?: string[];
+  /** What the coder should know of how the guidelines shaped it (coded as if established, a combination code, an unspecified default). */
+  guidance?: string[];
 }
 
 export interface SuggestOptions {
@@ -58,6 +64,43 @@ export interface SuggestTimings {
 
 /** Passages quoted per suggestion (part of the result cache's key). */
 export const MAX_PASSAGES = 3;
+
+/** One note as the model read it. */
+export interface ClassifiedNote {
+  /** Its position among the call's notes. */
+  index: number;
+  note: Note;
+  classification: Classification;
+  passages: readonly Span[];
+  sections: readonly Section[];
+}
+
+/**
+ * The evidence of one model prediction in one note: the passages that support it most (per-token
+ * scores, else occlusion), each with the context of the code's mention in it.
+ * @param classifier - the model
+ * @param read - the note and its classification
+ * @param prediction - the label (index, display)
+ */
+export async function modelEvidenceOf(classifier: Classifier, read: ClassifiedNote, prediction: Pick<Prediction, 'index' | 'display'>): Promise<Evidence[]> {
+  const { note, classification, passages, sections } = read;
+  const evidence = (
+    classification.tokenScores
+      ? supportingPassages(classification, prediction.index, passages, MAX_PASSAGES)
+      : await occludedPassages(classifier, note.text, classification, prediction.index, passages, MAX_PASSAGES)
+  ).map((p): Evidence => ({
+    note: read.index,
+    start: p.start,
+    end: p.end,
+    text: note.text.slice(p.start, p.end),
+    support: p.support,
+  }));
+  for (const e of evidence) {
+    const mention = mentionIn(note.text, e, prediction.index, prediction.display, classification);
+    if (mention) e.context = passageContext(note.text, e, mention, sections);
+  }
+  return evidence;
+}
 
 /**
  * Classifies each note and merges the codes found: one suggestion per code, with the best
@@ -86,21 +129,7 @@ export async function suggestConditions(notes: readonly Note[], classifier: Clas
     const passages = passagesOf(note.text);
     const sections = sectionsOf(note.text);
     for (const prediction of classifier.predictionsOf(classification)) {
-      const evidence = (
-        classification.tokenScores
-          ? supportingPassages(classification, prediction.index, passages, MAX_PASSAGES)
-          : await occludedPassages(classifier, note.text, classification, prediction.index, passages, MAX_PASSAGES)
-      ).map((p): Evidence => ({
-        note: n,
-        start: p.start,
-        end: p.end,
-        text: note.text.slice(p.start, p.end),
-        support: p.support,
-      }));
-      for (const e of evidence) {
-        const mention = mentionIn(note.text, e, prediction.index, prediction.display, classification);
-        if (mention) e.context = passageContext(note.text, e, mention, sections);
-      }
+      const evidence = await modelEvidenceOf(classifier, { index: n, note, classification, passages, sections }, prediction);
       const existing = byCode.get(prediction.code);
       if (!existing) {
         byCode.set(prediction.code, {

@@ -4,9 +4,20 @@
  * that own the ONNX session and the tokenizer, so the event loop stays free while a heavy
  * model works. Imports no HTTP, FHIR or CDS code.
  */
+import type { Setting } from '../assign/code-note';
+import { createEngine, type Engine } from '../engine/engine';
+import type { AssertionStatus } from '../evidence/assertion';
 import type { Classifier, ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import { suggestConditions, type SuggestOptions, type Suggestion, type SuggestTimings } from '../suggest';
+import type { Suggestion, SuggestTimings } from '../suggest';
+
+/** What shapes an analysis besides the notes (part of the result cache's key). */
+export interface AnalysisOptions {
+  /** Statuses whose evidence alone never suggests a code. */
+  suppress?: readonly AssertionStatus[];
+  /** Inpatient or outpatient: how uncertain diagnoses are coded. */
+  setting?: Setting;
+}
 
 export interface Analysis {
   suggestions: Suggestion[];
@@ -18,9 +29,9 @@ export interface Analyzer {
   readonly info: ModelInfo;
   /**
    * @param notes - decoded notes (only `text` and `source` are used)
-   * @param options - statuses that suppress a code
+   * @param options - statuses that suppress a code, and the setting
    */
-  analyze(notes: readonly Note[], options: Pick<SuggestOptions, 'suppress'>): Promise<Analysis>;
+  analyze(notes: readonly Note[], options: AnalysisOptions): Promise<Analysis>;
   dispose(): Promise<void>;
 }
 
@@ -37,16 +48,24 @@ export class AnalysisQueueFullError extends AnalysisUnavailableError {
 /** Thrown when the worker running an analysis stopped (it is replaced), or none could be restarted. */
 export class AnalysisWorkerLostError extends AnalysisUnavailableError {}
 
-/** The model on this thread: for tests and tools. */
-export function inlineAnalyzer(classifier: Classifier): Analyzer {
+/**
+ * The engine on this thread: for tests and tools. Given a classifier alone, the engine is the
+ * classifier's (ENGINE=model).
+ * @param engine - the engine, or a classifier
+ * @param info - what the analyzer reports (default: the classifier's info)
+ */
+export function inlineAnalyzer(engine: Engine | Classifier, info?: ModelInfo): Analyzer {
+  const running: Engine = 'suggest' in engine ? engine : createEngine({ mode: 'model', classifier: engine });
+  const reported = info ?? ('info' in engine ? (engine as Classifier).info : undefined);
+  if (!reported) throw new Error("inlineAnalyzer needs the engine's info");
   return {
-    info: classifier.info,
+    info: reported,
     async analyze(notes, options) {
       const timings: SuggestTimings = { tokenize: 0, infer: 0, evidence: 0 };
-      const suggestions = await suggestConditions(notes, classifier, { suppress: options.suppress, timings });
+      const suggestions = await running.suggest(notes, { suppress: options.suppress, setting: options.setting, timings });
       return { suggestions, timings };
     },
-    // The classifier belongs to whoever made it.
+    // The engine belongs to whoever made it.
     dispose: async () => {},
   };
 }

@@ -3,7 +3,8 @@
  * key, and the CDS hook's time budget.
  *
  * Cache key: SHA-256 over the SHA-256s of the notes' decoded texts (UTF-8, as the audit
- * hashes them), the model's name, version and thresholds, the suppressed statuses
+ * hashes them), the model's name, version and thresholds, the engine (mode, code-set year,
+ * ranker), the setting (inpatient or outpatient), the suppressed statuses
  * (SUPPRESS_ASSERTIONS) and the passages per suggestion. Value: the suggestions with offsets
  * only (cache-value.ts); the quotes are rebuilt from the caller's notes on a hit.
  *
@@ -12,6 +13,7 @@
  * it runs, or reads the cache once it is done.
  */
 import { createHash } from 'node:crypto';
+import type { Setting } from '../assign/code-note';
 import type { AssertionStatus } from '../evidence/assertion';
 import type { Logger } from '../log';
 import type { ModelInfo } from '../model/types';
@@ -30,7 +32,7 @@ export interface SuggestionService {
    * @param options - `deadline` (performance.now() ms) after which `pending` is answered;
    *   without it, waits for the result
    */
-  suggest(notes: readonly Note[], options?: { deadline?: number; requestId?: string }): Promise<SuggestResult>;
+  suggest(notes: readonly Note[], options?: { deadline?: number; requestId?: string; setting?: Setting }): Promise<SuggestResult>;
   /** Analyses running now (tests, shutdown). */
   readonly inFlight: number;
   /** Resolves when no analysis is running. */
@@ -54,16 +56,17 @@ export function createSuggestionService(options: SuggestionServiceOptions): Sugg
   const { analyzer, store, log } = options;
   const now = options.now ?? (() => new Date());
   const suppress = [...options.suppress].sort();
-  const { name, version, thresholds } = analyzer.info;
+  const { name, version, thresholds, engine } = analyzer.info;
   const ttlMs = options.cacheTtlHours * 3_600_000;
   const running = new Map<string, Promise<Analysis>>();
 
-  const keyOf = (notes: readonly Note[]) =>
+  const keyOf = (notes: readonly Note[], setting: Setting) =>
     sha256(
       JSON.stringify({
         v: 1,
         notes: notes.map((n) => sha256(n.text)),
         model: { name, version, thresholds },
+        ...(engine ? { engine, setting } : {}),
         suppress,
         maxPassages: MAX_PASSAGES,
       }),
@@ -79,8 +82,8 @@ export function createSuggestionService(options: SuggestionServiceOptions): Sugg
     await store.cacheSuggestions({ key, model: { name, version }, value, createdAt: at.toISOString() }, new Date(at.getTime() - ttlMs).toISOString());
   }
 
-  function start(key: string, notes: readonly Note[], requestId?: string): Promise<Analysis> {
-    const analysis = analyzer.analyze(notes, { suppress });
+  function start(key: string, notes: readonly Note[], setting: Setting, requestId?: string): Promise<Analysis> {
+    const analysis = analyzer.analyze(notes, { suppress, setting });
     running.set(key, analysis);
     analysis
       // After a turn of the event loop: callers awaiting this analysis answer first, and the
@@ -99,9 +102,9 @@ export function createSuggestionService(options: SuggestionServiceOptions): Sugg
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running.values()]).then(() => new Promise((r) => setImmediate(r)));
     },
-    async suggest(notes, { deadline, requestId } = {}) {
+    async suggest(notes, { deadline, requestId, setting = 'inpatient' } = {}) {
       const lookupStarted = performance.now();
-      const key = keyOf(notes);
+      const key = keyOf(notes, setting);
       if (options.cache) {
         const value = await store.cachedSuggestions(key, new Date(now().getTime() - ttlMs).toISOString()).catch((error: Error) => {
           log.warn({ requestId, err: { message: error.message } }, 'result cache unreadable');
@@ -113,7 +116,7 @@ export function createSuggestionService(options: SuggestionServiceOptions): Sugg
         }
       }
       const cache = performance.now() - lookupStarted;
-      const analysis = running.get(key) ?? start(key, notes, requestId);
+      const analysis = running.get(key) ?? start(key, notes, setting, requestId);
       const done = (a: Analysis): SuggestResult => ({
         status: 'done',
         // Callers sharing one analysis each get their own copy (delta coding builds on it).

@@ -9,13 +9,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PROJECT_ROOT } from '../paths';
-import type { AssertionStatus } from '../evidence/assertion';
+import type { EngineSettings } from '../engine/load-engine';
+import { DEFAULT_CODESET_DIR, DEFAULT_KNOWLEDGE_DIR, DEFAULT_RANKER_DIR } from '../paths';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import { AnalysisQueueFullError, AnalysisWorkerLostError, type Analysis, type Analyzer } from './analyzer';
+import { AnalysisQueueFullError, AnalysisWorkerLostError, type Analysis, type AnalysisOptions, type Analyzer } from './analyzer';
 import type { FromWorker, ToWorker, WorkerInit } from './worker';
 
-export interface WorkerPoolOptions {
+export interface WorkerPoolOptions extends Partial<Omit<EngineSettings, 'modelDir' | 'intraOpThreads'>> {
+  /** The classifier bundle. Without `mode`, the engine is the classifier alone (ENGINE=model). */
   modelDir: string;
   /** onnxruntime intra-op threads per worker (0: one per core). */
   intraOpThreads: number;
@@ -36,7 +38,7 @@ export function workerScript(): string {
 interface Job {
   id: number;
   notes: Note[];
-  suppress?: AssertionStatus[];
+  options: AnalysisOptions;
   resolve(analysis: Analysis): void;
   reject(error: Error): void;
 }
@@ -62,7 +64,14 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
 
   const spawn = (): Promise<{ slot: Slot; info: ModelInfo }> =>
     new Promise((resolve, reject) => {
-      const init: WorkerInit = { modelDir: options.modelDir, intraOpThreads: options.intraOpThreads };
+      const init: WorkerInit = {
+        mode: options.mode ?? 'model',
+        modelDir: options.modelDir,
+        codeSetDir: options.codeSetDir ?? DEFAULT_CODESET_DIR,
+        knowledgeDir: options.knowledgeDir ?? DEFAULT_KNOWLEDGE_DIR,
+        rankerDir: options.rankerDir ?? DEFAULT_RANKER_DIR,
+        intraOpThreads: options.intraOpThreads,
+      };
       const worker = new Worker(script, { workerData: init });
       const slot: Slot = { worker };
       let ready = false;
@@ -122,7 +131,7 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
       if (slot.job || queue.length === 0) continue;
       const job = queue.shift()!;
       slot.job = job;
-      const message: ToWorker = { type: 'analyze', id: job.id, notes: job.notes, suppress: job.suppress };
+      const message: ToWorker = { type: 'analyze', id: job.id, notes: job.notes, options: job.options };
       slot.worker.postMessage(message);
     }
   }
@@ -147,7 +156,16 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
       return new Promise<Analysis>((resolve, reject) => {
         // Only what the worker reads crosses the thread boundary.
         const plain = notes.map((n) => ({ text: n.text, source: n.source }));
-        queue.push({ id: nextId++, notes: plain, suppress: analyzeOptions.suppress ? [...analyzeOptions.suppress] : undefined, resolve, reject });
+        queue.push({
+          id: nextId++,
+          notes: plain,
+          options: {
+            ...(analyzeOptions.suppress ? { suppress: [...analyzeOptions.suppress] } : {}),
+            ...(analyzeOptions.setting ? { setting: analyzeOptions.setting } : {}),
+          },
+          resolve,
+          reject,
+        });
         dispatch();
       });
     },

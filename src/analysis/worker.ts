@@ -1,34 +1,32 @@
 /**
- * Worker thread entry (worker-pool.ts starts it from dist/analysis/worker.js): owns one
- * classifier (ONNX session + tokenizer) and runs suggestConditions for one job at a time.
+ * Worker thread entry (worker-pool.ts starts it from dist/analysis/worker.js): owns one coding
+ * engine (ONNX session, tokenizer, code set, ranker: engine/load-engine.ts) and runs one
+ * analysis at a time.
  *
  * Protocol (structured clone, no note text ever logged):
  * - worker → pool: `{ type: 'ready', info }` once loaded, or `{ type: 'init-failed', message }`;
- * - pool → worker: `{ type: 'analyze', id, notes, suppress }` → `{ type: 'result', id, suggestions, timings }`
+ * - pool → worker: `{ type: 'analyze', id, notes, options }` → `{ type: 'result', id, suggestions, timings }`
  *   or `{ type: 'failed', id, message }`;
  * - pool → worker: `{ type: 'close' }`: the session is released and the thread ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AssertionStatus } from '../evidence/assertion';
+import { loadEngine, type EngineSettings } from '../engine/load-engine';
 import { passagesOf } from '../evidence/passages';
 import { assertionInContext, sectionAt, sectionsOf, type SectionKind } from '../evidence/sections';
-import { createClassifier } from '../model/classifier';
-import type { Classifier } from '../model/types';
+import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import { suggestConditions, type SuggestTimings } from '../suggest';
+import type { Suggestion, SuggestTimings } from '../suggest';
+import type { AnalysisOptions } from './analyzer';
 import { WARM_UP_NOTE } from './warm-up-note';
 
-export interface WorkerInit {
-  modelDir: string;
-  intraOpThreads: number;
-}
+export type WorkerInit = EngineSettings;
 
-export type ToWorker = { type: 'analyze'; id: number; notes: Note[]; suppress?: AssertionStatus[] } | { type: 'close' };
+export type ToWorker = { type: 'analyze'; id: number; notes: Note[]; options: AnalysisOptions } | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; info: Classifier['info'] }
+  | { type: 'ready'; info: ModelInfo }
   | { type: 'init-failed'; message: string }
-  | { type: 'result'; id: number; suggestions: Awaited<ReturnType<typeof suggestConditions>>; timings: SuggestTimings }
+  | { type: 'result'; id: number; suggestions: Suggestion[]; timings: SuggestTimings }
   | { type: 'failed'; id: number; message: string };
 
 /**
@@ -65,24 +63,26 @@ function start(): void {
   if (!port) return;
   const post = (message: FromWorker) => port.postMessage(message);
   const init = workerData as WorkerInit;
-  createClassifier(init.modelDir, { intraOpThreads: init.intraOpThreads }).then(
-    async (classifier) => {
+  loadEngine(init).then(
+    async ({ engine, classifier, info }) => {
       warmUp();
       // And one full-size window, so the first note is not slowed by onnxruntime allocating
-      // for the largest shapes (the probe at load runs a one-word window).
+      // for the largest shapes (the probe at load runs a one-word window); and one note
+      // through the whole engine (the Index walk builds its lookups on first use).
       await classifier.classify('note '.repeat(classifier.info.maxLength)).catch(() => undefined);
+      await engine.suggest([{ text: WARM_UP_NOTE, source: { display: 'warm-up', contentIndex: 0, contentType: 'text/plain' } }]).catch(() => undefined);
       port.on('message', (message: ToWorker) => {
         if (message.type === 'close') {
           void classifier.dispose().finally(() => port.close());
           return;
         }
         const timings: SuggestTimings = { tokenize: 0, infer: 0, evidence: 0 };
-        suggestConditions(message.notes, classifier, { suppress: message.suppress, timings }).then(
+        engine.suggest(message.notes, { ...message.options, timings }).then(
           (suggestions) => post({ type: 'result', id: message.id, suggestions, timings }),
           (error: Error) => post({ type: 'failed', id: message.id, message: error.message }),
         );
       });
-      post({ type: 'ready', info: classifier.info });
+      post({ type: 'ready', info });
     },
     (error: Error) => post({ type: 'init-failed', message: error.message }),
   );

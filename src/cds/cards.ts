@@ -63,6 +63,12 @@ const STATUS_ADVICE: Readonly<Record<Exclude<AssertionStatus, 'present'>, string
   negated: 'The note says it is absent.',
 };
 
+const SOURCE_TEXT: Readonly<Record<NonNullable<DeltaSuggestion['source']>, string>> = {
+  index: 'the Alphabetic Index',
+  model: 'the classifier',
+  both: 'the Alphabetic Index and the classifier',
+};
+
 /** Markdown lines saying which recorded codes a refinement is more specific than. */
 function refinementLines(suggestion: DeltaSuggestion): string[] {
   const refines = suggestion.refines ?? [];
@@ -89,12 +95,15 @@ function detailOf(suggestion: DeltaSuggestion, ctx: CardContext): string {
   } else {
     lines.push('The model did not point to a specific passage of the note.', '');
   }
-  if (suggestion.status && suggestion.status !== 'present') {
+  const engine = ctx.model.engine;
+  if (suggestion.indexPath) lines.push(`**Alphabetic Index:** ${escapeMarkdown(suggestion.indexPath.join(' → '))}`, '');
+  for (const g of suggestion.guidance ?? []) lines.push(`**Coding guidance:** ${escapeMarkdown(g)}`, '');
+  if (suggestion.status && suggestion.status !== 'present' && !suggestion.indexPath) {
     lines.push(`**Status in the note:** ${suggestion.status}. ${STATUS_ADVICE[suggestion.status]}`, '');
   }
   lines.push(
     `**Confidence:** ${confidenceText(suggestion.score)} (threshold ${suggestion.threshold.toFixed(2)})  `,
-    `**Model:** ${escapeMarkdown(`${ctx.model.name} ${ctx.model.version}`)}`,
+    `**Model:** ${escapeMarkdown(`${ctx.model.name} ${ctx.model.version}`)}${engine?.codeSet ? escapeMarkdown(`; ICD-10-CM ${engine.codeSet.version} code set`) : ''}${suggestion.source ? escapeMarkdown(`; found by ${SOURCE_TEXT[suggestion.source]}`) : ''}`,
     '',
     ...(ctx.recordedUnknown ? ['_The diagnoses already recorded for this encounter could not be read: this code may already be recorded._', ''] : []),
     '_Suggestion only: nothing is recorded unless you accept it, and it is recorded as provisional._',

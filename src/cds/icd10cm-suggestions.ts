@@ -3,7 +3,7 @@
  * prefetch (or reads from fhirServer) → the encounter's notes and recorded codes →
  * codeEncounter (coding/code-encounter.ts) → cards. Reads from the EHR, never writes to it.
  */
-import type { DocumentReference } from '@medplum/fhirtypes';
+import type { DocumentReference, Encounter } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/authenticate';
 import type { FhirServerPolicy } from '../auth/fhir-server-policy';
 import { codeEncounter } from '../coding/code-encounter';
@@ -12,6 +12,7 @@ import { chooseDocuments, noteOf } from '../fhir/document-reference';
 import { createFhirClient, FhirAccessError, type FhirClient } from '../fhir/fhir-client';
 import { loadProfiles } from '../fhir/profiles';
 import { recordedCodesOf } from '../fhir/recorded-conditions';
+import { settingOfEncounter } from '../fhir/encounter-setting';
 import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
 import type { Services } from '../services';
@@ -22,6 +23,9 @@ import { parseHookRequest } from './request';
 import type { CdsServiceDefinition, EncounterDischargeContext, HookResponse } from './types';
 
 export const SERVICE_ID = 'icd10cm-suggestions';
+
+/** Prefetch key of the encounter: its class decides the coding setting (fhir/encounter-setting.ts); without it, inpatient. */
+export const ENCOUNTER_KEY = 'encounter';
 
 /** The discovery entry. */
 export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinition {
@@ -34,6 +38,7 @@ export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinitio
     prefetch: {
       [SUMMARIES_KEY]: summariesQuery('{{context.patientId}}', loincCodes),
       [CONDITIONS_KEY]: conditionsQuery('{{context.patientId}}', '{{context.encounterId}}'),
+      [ENCOUNTER_KEY]: 'Encounter/{{context.encounterId}}',
     },
     usageRequirements:
       "Needs the discharge summary (DocumentReference with inline text, or a Binary readable with the hook's FHIR token), by prefetch or by read access to DocumentReference and Binary on fhirServer. The encounter's Conditions (prefetch, or read access to Condition) let it leave out codes already recorded and show more specific codes as refinements; without them it still answers.",
@@ -131,11 +136,16 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
       return { codes: recordedCodesOf(r.conditions), known: r.known, reason: r.reason };
     });
 
+    // The encounter's class, when prefetched and about this encounter: ED and observation stays are outpatient.
+    const encounter = request.prefetch?.[ENCOUNTER_KEY] as Encounter | null | undefined;
+    const setting = encounter && encounter.resourceType === 'Encounter' && encounter.id === encounterId ? settingOfEncounter(encounter) : undefined;
+
     return codeEncounter(
       services,
       {
         notes,
         recorded,
+        ...(setting ? { setting } : {}),
         deadline,
         call: {
           requestId,

@@ -87,6 +87,8 @@ export interface TermFields {
   seeAlso?: string;
   seecat?: string;
   subcat?: string;
+  /** Index notes printed among the subterms ("Note: heart failure stages A, B, C, and D ..."). */
+  note?: string;
   /** Table cells (Neoplasm, Drug): one per column after the first, null for "-" or "--". */
   cells?: (string | null)[];
 }

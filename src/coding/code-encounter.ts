@@ -9,6 +9,7 @@
  * before the answer goes out (store/audit.ts: no audit, no answer). Analysis failures that a
  * retry may cure (queue full, worker lost) become 503 `transient` here, for every caller.
  */
+import type { Setting } from '../assign/code-note';
 import { AnalysisQueueFullError, AnalysisUnavailableError } from '../analysis/analyzer';
 import type { SuggestionService } from '../analysis/suggestions';
 import { unavailable } from '../errors';
@@ -59,6 +60,8 @@ export interface EncounterInput {
   call: EncounterCall;
   /** performance.now() after which the analysis is left to finish in the background (CDS hook time budget). */
   deadline?: number;
+  /** Inpatient (default) or outpatient: uncertain diagnoses are coded as established only inpatient. */
+  setting?: Setting;
 }
 
 /** The coding of an encounter, as the edge's presentation receives it. */
@@ -127,11 +130,13 @@ async function codingOf(deps: CodingDeps, input: EncounterInput): Promise<Encoun
   const { notes, call } = input;
   if (notes.length === 0) return { status: 'no-document' };
   const started = performance.now();
-  const result = await deps.suggestions.suggest(notes, { deadline: input.deadline, requestId: call.requestId }).catch((error: unknown) => {
-    if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
-    if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
-    throw error;
-  });
+  const result = await deps.suggestions
+    .suggest(notes, { deadline: input.deadline, requestId: call.requestId, setting: input.setting })
+    .catch((error: unknown) => {
+      if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
+      if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
+      throw error;
+    });
   if (result.status === 'pending') {
     deps.log.info({ requestId: call.requestId, callId: call.callId, edge: call.edge }, 'analysis pending: over the time budget');
     return { status: 'pending' };

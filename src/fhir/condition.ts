@@ -111,6 +111,8 @@ export function toCondition(suggestion: DeltaSuggestion, ctx: ConditionContext):
       ...suggestion.evidence.map((e) => ({
         text: `Source text: "${escapeMarkdownInline(e.text)}" (${escapeMarkdownInline(describeContext(e.context))})`,
       })),
+      ...(suggestion.indexPath ? [{ text: `Alphabetic Index path: ${escapeMarkdownInline(suggestion.indexPath.join(' → '))}` }] : []),
+      ...(suggestion.guidance ?? []).map((g) => ({ text: `Coding guidance: ${escapeMarkdownInline(g)}` })),
       ...refines.map((r) => ({
         text: `Refines the recorded ${escapeMarkdownInline(recordedReferenceOf(r).display!)}${r.reference ? ` (${r.reference})` : ''}: ${suggestion.code} is more specific. The recorded Condition is left as is.`,
       })),

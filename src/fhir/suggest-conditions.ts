@@ -3,7 +3,19 @@
  * → notes and the `recordedCondition` inputs → codeEncounter (coding/code-encounter.ts) →
  * Bundle (collection) of suggested Conditions. Writes to no FHIR server.
  */
-import type { Bundle, BundleEntry, Condition, DocumentReference, OperationOutcomeIssue, Parameters, Patient, Reference } from '@medplum/fhirtypes';
+import type {
+  Bundle,
+  BundleEntry,
+  Condition,
+  DocumentReference,
+  Encounter,
+  OperationOutcomeIssue,
+  Parameters,
+  ParametersParameter,
+  Patient,
+  Reference,
+} from '@medplum/fhirtypes';
+import type { Setting } from '../assign/code-note';
 import type { RequestHandler } from 'express';
 import type { Services } from '../services';
 import { codeEncounter } from '../coding/code-encounter';
@@ -12,6 +24,7 @@ import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
 import { referenceText } from '../store/audit';
 import { documentReferenceOf, toCondition } from './condition';
+import { settingOfEncounter } from './encounter-setting';
 import { FHIR_JSON } from './constants';
 import { chooseDocuments, noteOf, typedIdOf } from './document-reference';
 import { readInParameters } from './parameters';
@@ -25,6 +38,8 @@ interface Inputs {
   documents: { doc: DocumentReference; expression: string }[];
   /** The Conditions already recorded on the encounter (`recordedCondition`), likewise. */
   recorded: { condition: Condition; expression: string }[];
+  /** `setting`, else the `encounter`'s class; undefined: the default (inpatient). */
+  setting?: Setting;
 }
 
 /** The inputs of a request body (a bare DocumentReference has no recorded Conditions). */
@@ -48,7 +63,22 @@ function inputsOf(body: unknown, profiles: Profiles): Inputs {
   return {
     documents: (params.get('document') ?? []).map((p) => ({ doc: p.resource as DocumentReference, expression: expression(p) })),
     recorded: (params.get('recordedCondition') ?? []).map((p) => ({ condition: p.resource as Condition, expression: expression(p) })),
+    setting: settingOf(params.get('setting')?.[0], params.get('encounter')?.[0]?.resource as Encounter | undefined, expression),
   };
+}
+
+/** The `setting` parameter (inpatient or outpatient), else the encounter's class. */
+function settingOf(
+  param: ParametersParameter | undefined,
+  encounter: Encounter | undefined,
+  expression: (p: ParametersParameter) => string,
+): Setting | undefined {
+  if (param) {
+    if (param.valueCode !== 'inpatient' && param.valueCode !== 'outpatient')
+      throw badRequest('Parameter "setting" must be inpatient or outpatient', expression(param).replace(/\.resource$/, '.valueCode'), 'value');
+    return param.valueCode;
+  }
+  return settingOfEncounter(encounter);
 }
 
 /**
@@ -93,7 +123,7 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
   const { config, model } = services;
   return async (req, res) => {
     const timing = new ServerTiming();
-    const { documents: requested, recorded } = inputsOf(req.body, profiles);
+    const { documents: requested, recorded, setting } = inputsOf(req.body, profiles);
     const choice = chooseDocuments(requested.map((r) => r.doc));
     const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
       issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression),
@@ -116,6 +146,7 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
       {
         notes,
         recorded: { codes: recordedCodesOf(recorded.map((r) => r.condition)), known: true },
+        ...(setting ? { setting } : {}),
         call: {
           requestId: res.locals.requestId,
           edge: 'fhir',

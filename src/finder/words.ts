@@ -72,6 +72,8 @@ const KEEP_S = /(?:ss|us|is|ous|ys|sis|itis|osis|ics|xis)$/;
  */
 export function normalizeWord(word: string, spelling?: SpellingVariants, previous?: string): string {
   let w = word.normalize('NFD').replace(COMBINING, '').toLowerCase();
+  // "Wells' disease", "Hers' disease": the possessive of a name ending in s keeps its s.
+  if (/s['’]$/.test(w)) return w.slice(0, -1);
   w = w.replace(/['’]s$/, '').replace(/['’]/g, '');
   if (ROMAN[w]) return ROMAN[w];
   if (w === 'i' && previous && NUMBERED.has(previous)) return '1';

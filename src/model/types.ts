@@ -21,6 +21,12 @@ export interface ModelInfo {
   pooling: Pooling;
   /** Decision thresholds (probability), global and per code. */
   thresholds: { global: number; perCode?: Record<string, number> };
+  /** The coding engine the model serves in (set by engine/load-engine.ts). */
+  engine?: {
+    mode: 'index' | 'model' | 'both';
+    codeSet?: { version: string; effective: { from: string; to: string } };
+    ranker?: { name: string; version: string };
+  };
 }
 
 /** Scores of one note. */

@@ -23,42 +23,10 @@ import { PROJECT_ROOT } from '../paths';
 import { createClassifier } from '../model/classifier';
 import { runCommand } from '../cli/command';
 import { percentile } from './stats';
+import { parseCsv } from './mtsamples';
 
 const SIZES = [300, 1400, 4000] as const;
 const STAGES = ['decode', 'cache', 'tokenize', 'infer', 'evidence', 'serialize'] as const;
-
-/** RFC 4180 CSV rows (quoted fields may hold commas, quotes and line breaks). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 function readNotes(dir: string | undefined): { texts: string[]; source: string } {
   if (!dir) {

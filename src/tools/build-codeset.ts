@@ -201,7 +201,29 @@ function termOf(e: XmlElement, columns: number): IndexTerm {
     }
     fields.cells = row;
   }
-  return [squash(essential), nemod, fields, childrenNamed(e, 'term').map((t) => termOf(t, columns))];
+  return [squash(essential), nemod, fields, subtermsOf(e, fields, columns)];
+}
+
+/**
+ * The subterms of a term. A "Note: …" printed among them is a note, not a term: its text goes
+ * to the term, and the subterms CDC's XML nests under it (the heart failure stages note holds
+ * every later subterm of "Failure, heart") go back to the term printed before it.
+ */
+function subtermsOf(e: XmlElement, fields: TermFields, columns: number): IndexTerm[] {
+  const out: IndexTerm[] = [];
+  for (const t of childrenNamed(e, 'term')) {
+    const title = textOf(childNamed(t, 'title'));
+    if (!/^Note:/.test(title)) {
+      out.push(termOf(t, columns));
+      continue;
+    }
+    fields.note = fields.note ? `${fields.note} ${title}` : title;
+    const nested = subtermsOf(t, {}, columns);
+    const previous = out[out.length - 1];
+    if (previous) previous[3].push(...nested);
+    else out.push(...nested);
+  }
+  return out;
 }
 
 /** An index (the Alphabetic Index, the External Cause Index) or a table (Neoplasm, Drug) as bundle data. */

@@ -23,7 +23,8 @@ export const FIXED_NOW = new Date('2026-11-25T12:00:00.000Z');
 
 /** Production defaults, the tiny model, and any overrides. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ MODEL_DIR: TINY_MODEL_DIR, LOG_LEVEL: 'info', STORE_PATH: ':memory:' }), ...overrides };
+  // ENGINE=model: these tests drive the edges with the tiny model; the engine's own tests (test/engine) load the code set and ranker.
+  return { ...loadConfig({ MODEL_DIR: TINY_MODEL_DIR, LOG_LEVEL: 'info', STORE_PATH: ':memory:', ENGINE: 'model' }), ...overrides };
 }
 
 let tiny: Promise<Classifier> | undefined;

@@ -55,6 +55,7 @@ describe('discovery', () => {
         prefetch: {
           dischargeSummaries: 'DocumentReference?patient={{context.patientId}}&type=http://loinc.org|18842-5',
           encounterConditions: 'Condition?patient={{context.patientId}}&encounter={{context.encounterId}}',
+          encounter: 'Encounter/{{context.encounterId}}',
         },
       }),
     ]);

@@ -1,0 +1,389 @@
+/**
+ * The Index coder: one note → candidate codes, each with the mentions that support it, their
+ * assertion status and section, and the Index path and Tabular steps that led to the code.
+ *
+ * Per mention: its status (evidence/sections.ts, judged on the mention itself) decides what it
+ * may give. Present → its code; uncertain → its code in the inpatient setting, coded as if
+ * established (guidelines II.H, III.C), nothing in the outpatient setting (IV.H: the symptoms
+ * are coded from their own mentions); historical → its code when the condition is chronic
+ * (knowledge/chronic-conditions.tsv), else its personal-history code (Index: History,
+ * personal); family → its family-history code (Index: History, family); negated and
+ * hypothetical → nothing.
+ *
+ * "with" combinations (I.A.15) take their partner's words from other present mentions; the
+ * partner's own code stays only when the combination's Tabular notes ask for it ("use
+ * additional code"), else the combination absorbs it. Finally the guideline combinations
+ * (knowledge/combinations.tsv) and subsumption: a code whose Index path is a prefix of another
+ * candidate's path from the same main term is less specific and left out.
+ */
+import type { CodeSet } from '../codeset/code-set';
+import type { Span } from '../evidence/passages';
+import { passagesOf } from '../evidence/passages';
+import { assertionInContext, sectionAt, sectionsOf, type SectionKind } from '../evidence/sections';
+import type { AssertionStatus } from '../evidence/assertion';
+import type { Mention, MentionFinder } from '../finder/find-mentions';
+import type { StreamWord } from '../finder/lexicon';
+import type { TermNode } from '../finder/term-index';
+import type { Knowledge } from '../knowledge/knowledge';
+import type { IndexPath, IndexWalker, WalkWords } from './index-walk';
+import { noteFactsOf, type Encounter, type NoteFacts } from './note-facts';
+import type { TabularRefiner } from './tabular-refine';
+
+export type Setting = 'inpatient' | 'outpatient';
+
+/** How a mention's status turned into its code. */
+export type Rationale =
+  | 'present'
+  /** Documented as probable/suspected at discharge: coded as if established (inpatient, II.H and III.C). */
+  | 'uncertain-as-established'
+  /** A chronic condition mentioned as history: still coded. */
+  | 'chronic-history'
+  /** A resolved past condition: its personal-history code. */
+  | 'personal-history'
+  /** A relative's condition: the family-history code. */
+  | 'family-history';
+
+/** One mention's support for a candidate code. */
+export interface MentionSupport {
+  mention: Span;
+  clause: Span;
+  status: AssertionStatus;
+  trigger?: string;
+  bySection?: SectionKind;
+  section?: { kind: SectionKind; heading: string };
+  rationale: Rationale;
+  /** Alphabetic Index path, then Tabular steps, as a coder reads them. */
+  path: string[];
+  /** Subterm words matched along the path (specificity). */
+  score: number;
+  /** The unspecified subcode was taken for lack of documentation. */
+  defaulted: boolean;
+  /** Came from the Neoplasm or Drug table. */
+  table?: 'neoplasm' | 'drug';
+  /** A "with" combination supported by other mentions. */
+  combination: boolean;
+}
+
+export interface IndexCandidate {
+  code: string;
+  display: string;
+  supports: MentionSupport[];
+  /** Guideline combinations and absorptions that shaped it, for the card. */
+  notes: string[];
+}
+
+export interface NoteCoding {
+  candidates: IndexCandidate[];
+  /** Mentions left out and why (negated, hypothetical, outpatient uncertain, no subterm): counts for evaluation. */
+  dropped: { code?: string; why: string }[];
+  mentions: number;
+}
+
+export interface IndexCoderDeps {
+  codeSet: CodeSet;
+  finder: MentionFinder;
+  walker: IndexWalker;
+  refine: TabularRefiner;
+  knowledge: Knowledge;
+  /** Encounter cues as word sequences in normal form. */
+  cues: { words: string[]; encounter: Encounter }[];
+}
+
+interface Assigned {
+  mention: Mention;
+  status: AssertionStatus;
+  trigger?: string;
+  bySection?: SectionKind;
+  section?: { kind: SectionKind; heading: string };
+  standalone: IndexPath;
+  chosen?: IndexPath;
+  rationale?: Rationale;
+}
+
+/** Index coder for one code set. */
+export function createIndexCoder(deps: IndexCoderDeps) {
+  const { codeSet, finder, walker, refine, knowledge } = deps;
+  const historyPersonal = walker.resolve('History, personal');
+  const historyFamily = walker.resolve('History, family');
+  const chronic = knowledge.chronic.map((p) => p.replace('.', ''));
+  const isChronic = (code: string) => chronic.some((p) => code.replace('.', '').startsWith(p));
+
+  const wordsOfMention = (stream: readonly StreamWord[], m: Mention, partners: Map<string, Set<number>>, self: boolean): WalkWords => {
+    const own = new Map<string, number[]>();
+    for (const i of m.window) {
+      const list = own.get(stream[i].norm);
+      if (list) list.push(i);
+      else own.set(stream[i].norm, [i]);
+    }
+    if (self) for (const i of m.mainWords) if (!own.has(stream[i].norm)) own.set(stream[i].norm, [i]);
+    const others = new Map<string, Set<number>>();
+    for (const [w, ids] of partners) {
+      const rest = new Set([...ids].filter((id) => id !== m.id));
+      if (rest.size > 0) others.set(w, rest);
+    }
+    const first = m.mainWords[0];
+    const last = m.mainWords[m.mainWords.length - 1];
+    return { own, partners: others, distance: (i) => (i < first ? first - i : i > last ? i - last : 0), main: new Set(m.mainWords.map((i) => stream[i].norm)) };
+  };
+
+  /** A history walk ("History, personal", "History, family") with the mention's own words. */
+  const historyPath = (root: TermNode | undefined, stream: readonly StreamWord[], m: Mention): IndexPath | undefined => {
+    if (!root) return undefined;
+    const path = walker.walk(root, wordsOfMention(stream, m, new Map(), true));
+    return path.score > 0 && path.code ? path : undefined;
+  };
+
+  /**
+   * @param text - the note
+   * @param setting - inpatient or outpatient (uncertain diagnoses)
+   * @param options - `keepSuppressed`: negated and hypothetical mentions give their codes too
+   *   (for evaluation against corpora that code them; the service never sets it)
+   */
+  return function codeNote(text: string, setting: Setting, options: { keepSuppressed?: boolean } = {}): NoteCoding {
+    const clauses = passagesOf(text);
+    const sections = sectionsOf(text);
+    const { stream, mentions } = finder.find(text, clauses);
+    const facts: NoteFacts = noteFactsOf(stream, deps.cues);
+    const dropped: NoteCoding['dropped'] = [];
+
+    const assigned: Assigned[] = mentions.map((mention) => {
+      const section = sectionAt(sections, mention.clause.start);
+      const a = assertionInContext(
+        text.slice(mention.clause.start, mention.clause.end),
+        { start: mention.span.start - mention.clause.start, end: mention.span.end - mention.clause.start },
+        section?.kind,
+      );
+      return {
+        mention,
+        status: a.status,
+        ...(a.trigger ? { trigger: a.trigger.text } : {}),
+        ...(a.bySection ? { bySection: a.bySection } : {}),
+        ...(section ? { section: { kind: section.kind, heading: text.slice(section.heading.start, section.heading.end) } } : {}),
+        standalone: walker.walk(mention.main, wordsOfMention(stream, mention, new Map(), false)),
+      };
+    });
+
+    // Phrase words of the mentions a "with" subterm may lean on: present (or, inpatient,
+    // uncertain) conditions. A word two mentions could claim ("kidney" in "diabetes with chronic
+    // kidney disease") belongs to the one whose main term is nearest.
+    const partners = new Map<string, Set<number>>();
+    const owner = new Map<number, { id: number; distance: number }>();
+    // Only conditions lean a "with" subterm on: not a neoplasm, an injury or a status (a kidney
+    // tumour is no "hypertension with kidney involvement").
+    const conditionCode = (path: IndexPath) => !path.table && !!path.code && !/^(C|D[0-4]|S|T|V|W|X|Y|Z)/.test(path.code);
+    for (const a of assigned) {
+      if (!(a.status === 'present' || a.status === 'historical' || (a.status === 'uncertain' && setting === 'inpatient'))) continue;
+      if (!conditionCode(a.standalone)) continue;
+      const m = a.mention;
+      // The words the mention stands on, and the lexicon's words written at the same place ("renal" also reads "kidney").
+      const own = new Set([...m.mainWords, ...a.standalone.used]);
+      for (const i of [...own])
+        for (let j = Math.max(0, i - 3); j < Math.min(stream.length, i + 4); j++)
+          if (stream[j].start === stream[i].start && stream[j].end === stream[i].end) own.add(j);
+      for (const i of own) {
+        const distance = Math.min(...m.mainWords.map((j) => Math.abs(i - j)));
+        const held = owner.get(i);
+        if (!held || distance < held.distance) owner.set(i, { id: m.id, distance });
+      }
+    }
+    for (const [i, { id }] of owner) {
+      const set = partners.get(stream[i].norm) ?? new Set<number>();
+      set.add(id);
+      partners.set(stream[i].norm, set);
+    }
+
+    for (const a of assigned) {
+      const m = a.mention;
+      const combined = walker.walk(m.main, wordsOfMention(stream, m, partners, false));
+      const path = combined.partners.size > 0 && combined.score > a.standalone.score ? combined : a.standalone;
+      if (m.needsSubterm && path.score === 0) {
+        dropped.push({ why: 'no subterm' });
+        continue;
+      }
+      switch (a.status) {
+        case 'negated':
+        case 'hypothetical':
+          // Evaluation only ("without suppression"): the condition as if it were present.
+          if (options.keepSuppressed) {
+            a.chosen = path;
+            a.rationale = 'present';
+            break;
+          }
+          dropped.push({ code: path.code, why: a.status });
+          continue;
+        case 'uncertain':
+          if (setting === 'outpatient') {
+            dropped.push({ code: path.code, why: 'uncertain (outpatient)' });
+            continue;
+          }
+          a.chosen = path;
+          a.rationale = 'uncertain-as-established';
+          break;
+        case 'family': {
+          const family = historyPath(historyFamily, stream, m);
+          if (!family) dropped.push({ code: path.code, why: 'family (no family-history code)' });
+          else {
+            a.chosen = family;
+            a.rationale = 'family-history';
+          }
+          continue;
+        }
+        case 'historical': {
+          const code = path.code ? refine(path.code, (w) => wordsOfMention(stream, m, new Map(), false).own.has(w), facts)?.code : undefined;
+          if (code && isChronic(code)) {
+            a.chosen = path;
+            a.rationale = 'chronic-history';
+          } else {
+            const personal = historyPath(historyPersonal, stream, m);
+            if (!personal) dropped.push({ code: path.code, why: 'historical (no personal-history code)' });
+            else {
+              a.chosen = personal;
+              a.rationale = 'personal-history';
+            }
+          }
+          continue;
+        }
+        default:
+          a.chosen = path;
+          a.rationale = 'present';
+      }
+    }
+
+    // Refine every chosen path to a billable code.
+    interface Coded {
+      a: Assigned;
+      code: string;
+      path: IndexPath;
+      support: MentionSupport;
+    }
+    const coded: Coded[] = [];
+    const standaloneCode = new Map<number, string | undefined>();
+    for (const a of assigned) {
+      if (!a.chosen?.code || !a.rationale) continue;
+      const m = a.mention;
+      const own = wordsOfMention(stream, m, new Map(), true).own;
+      const refined = refine(a.chosen.code, (w) => own.has(w), facts);
+      if (!refined) {
+        dropped.push({ code: a.chosen.code, why: 'no billable code reached' });
+        continue;
+      }
+      const supportOf = (code: string, steps: string[], defaulted: boolean): MentionSupport => ({
+        mention: m.span,
+        clause: m.clause,
+        status: a.status,
+        ...(a.trigger ? { trigger: a.trigger } : {}),
+        ...(a.bySection ? { bySection: a.bySection } : {}),
+        ...(a.section ? { section: a.section } : {}),
+        rationale: a.rationale!,
+        path: [...a.chosen!.steps, ...(a.chosen!.code && a.chosen!.code !== code ? [`Tabular: ${steps.join(' → ')}`] : [])].filter(Boolean),
+        score: a.chosen!.score,
+        defaulted,
+        ...(a.chosen!.table ? { table: a.chosen!.table } : {}),
+        combination: a.chosen!.partners.size > 0,
+      });
+      coded.push({ a, code: refined.code, path: a.chosen, support: supportOf(refined.code, refined.steps, refined.defaulted) });
+      if (a.chosen.manif) {
+        const manif = refine(a.chosen.manif, (w) => own.has(w), facts);
+        if (manif)
+          coded.push({
+            a,
+            code: manif.code,
+            path: a.chosen,
+            support: { ...supportOf(manif.code, manif.steps, manif.defaulted), path: [...a.chosen.steps, `manifestation [${a.chosen.manif}]`] },
+          });
+      }
+      if (a.chosen !== a.standalone && a.standalone.code) {
+        standaloneCode.set(m.id, refine(a.standalone.code, (w) => own.has(w), facts)?.code);
+      }
+    }
+
+    // Combinations: the partner's own code stays only when the combination asks for it.
+    const notes = new Map<string, string[]>();
+    const note = (code: string, text: string) => notes.set(code, [...(notes.get(code) ?? []), text]);
+    const covered = (combination: string, code: string | undefined) =>
+      code !== undefined && codeSet.notesOf(combination, 'useAdditionalCode').some((n) => (n.note.refs ?? []).some((r) => codeSet.matches(code, r)));
+    const absorbed = new Set<number>();
+    for (const c of coded) {
+      if (c.path.partners.size === 0) continue;
+      for (const p of c.path.partners) {
+        // A partner that is itself a combination ("diabetes with CKD" beside "hypertension with CKD") keeps its code.
+        const partnerCodes = coded.filter((o) => o.a.mention.id === p && o.path.partners.size === 0 && !o.path.viaWith).map((o) => o.code);
+        if (partnerCodes.length > 0 && partnerCodes.every((pc) => !covered(c.code, pc))) {
+          absorbed.add(p);
+          for (const pc of partnerCodes) note(c.code, `${pc} is included in this combination code (Index "with", guideline I.A.15)`);
+        }
+      }
+      // The mention's own code, when the combination asks for it too (I11.0: use additional code for the heart failure).
+      const ownCode = standaloneCode.get(c.a.mention.id);
+      if (ownCode && covered(c.code, ownCode) && !coded.some((o) => o.code === ownCode)) {
+        coded.push({
+          a: c.a,
+          code: ownCode,
+          path: c.a.standalone,
+          support: { ...c.support, path: [...c.a.standalone.steps], combination: false, score: c.a.standalone.score },
+        });
+      }
+    }
+
+    const byCode = new Map<string, IndexCandidate>();
+    for (const c of coded) {
+      if (absorbed.has(c.a.mention.id) && c.path.partners.size === 0 && !c.path.viaWith) continue;
+      const entry = byCode.get(c.code) ?? { code: c.code, display: codeSet.get(c.code)!.title, supports: [], notes: [] };
+      entry.supports.push(c.support);
+      byCode.set(c.code, entry);
+    }
+    for (const [code, list] of notes) byCode.get(code)?.notes.push(...list);
+
+    applyCombinations(byCode, knowledge, codeSet);
+    removeSubsumed(byCode, codeSet);
+    return { candidates: [...byCode.values()], dropped, mentions: mentions.length };
+  };
+}
+
+/** Guideline combinations: every `when` code found → the combination code, with their supports. */
+function applyCombinations(byCode: Map<string, IndexCandidate>, knowledge: Knowledge, codeSet: CodeSet): void {
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const rule of knowledge.combinations) {
+      if (!rule.when.every((c) => byCode.has(c)) || !codeSet.isBillable(rule.code)) continue;
+      const parts = rule.when.map((c) => byCode.get(c)!);
+      const target = byCode.get(rule.code) ?? { code: rule.code, display: codeSet.get(rule.code)!.title, supports: [], notes: [] };
+      for (const p of parts) if (p.code !== rule.code) byCode.delete(p.code);
+      target.supports = [...new Set([...target.supports, ...parts.flatMap((p) => p.supports)])];
+      target.notes = [...new Set([...target.notes, ...parts.flatMap((p) => p.notes), `${rule.when.join(' + ')} → ${rule.code} (${rule.source})`])];
+      byCode.set(rule.code, target);
+      changed = rule.when.some((c) => c !== rule.code);
+    }
+  }
+}
+
+/** `code` is its category's unspecified ".9" code and `other` a finer code of the category (I50.9 beside I50.23). */
+function unspecifiedOf(code: string, other: string): boolean {
+  const category = code.slice(0, 3);
+  return code === `${category}.9` && other.startsWith(`${category}.`) && other !== code;
+}
+
+/** A candidate less specific than another about the same condition: its path is a prefix of the other's, or it is an ancestor code. */
+function removeSubsumed(byCode: Map<string, IndexCandidate>, codeSet: CodeSet): void {
+  const all = [...byCode.values()];
+  const prefix = (a: string[], b: string[]) => a.length < b.length && a.every((s, i) => s === b[i]);
+  for (const c of all) {
+    const paths = c.supports.map((s) => s.path.filter((p) => !p.startsWith('Tabular:')));
+    const finer = all.find(
+      (o) =>
+        o !== c &&
+        byCode.has(o.code) &&
+        (codeSet.isAncestor(c.code, o.code) ||
+          unspecifiedOf(c.code, o.code) ||
+          o.supports.some((s) => {
+            const other = s.path.filter((p) => !p.startsWith('Tabular:'));
+            return paths.every((p) => prefix(p, other));
+          })),
+    );
+    if (finer) {
+      byCode.delete(c.code);
+      finer.notes.push(`${c.code} left out: ${finer.code} is more specific for the same condition`);
+      finer.supports.push(...c.supports);
+    }
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * Code assignment through the Alphabetic Index, as a coder does it: from the main term down to
+ * the most specific subterm the mention's words support, following "see" and "see also", the
+ * Neoplasm Table by site and behaviour and the Table of Drugs by substance and intent.
+ *
+ * "with" subterms (guideline I.A.15) may be supported by the mention's own words or by another
+ * condition documented in the note (its phrase words): the classification presumes the link,
+ * and the partner is recorded so the combination can absorb or keep its code. Subterms with no
+ * required word ("specified NEC") are never followed; "without" only when the note says so.
+ */
+import { childrenWith, type TermIndex, type TermIndexes, type TermNode } from '../finder/term-index';
+import { wordsOf, type SpellingVariants } from '../finder/words';
+
+/** The words a walk may use. */
+export interface WalkWords {
+  /** Normal form → stream indices, in the mention's window. */
+  own: ReadonlyMap<string, readonly number[]>;
+  /** Normal form → ids of other present mentions whose phrase holds the word ("with" partners). */
+  partners: ReadonlyMap<string, ReadonlySet<number>>;
+  /** How far a window word is from the main term, in words: nearer subterm words win a tie ("atrial fibrillation with rapid ventricular response"). */
+  distance(index: number): number;
+  /** The main term's own words: documented too ("without heart failure" does not hold for a heart failure mention). */
+  main?: ReadonlySet<string>;
+}
+
+export interface IndexPath {
+  /** What a coder reads: the titles followed, with hops ("see Hypertension, heart", "Table of Neoplasms"). */
+  steps: string[];
+  /** The code the path ends on, as the Index or table prints it (may end in "-": incomplete). */
+  code?: string;
+  /** The manifestation code printed in brackets, coded after the etiology. */
+  manif?: string;
+  score: number;
+  /** Window words used (stream indices). */
+  used: Set<number>;
+  /** Mentions whose words supported a "with" subterm. */
+  partners: Set<number>;
+  /** The path goes through a "with" subterm (a combination code). */
+  viaWith: boolean;
+  table?: 'neoplasm' | 'drug';
+}
+
+// Neoplasm Table columns (after the site column): Malignant Primary, Malignant Secondary, Ca in
+// situ, Benign, Uncertain Behavior, Unspecified Behavior.
+const NEOPLASM_COLUMN: readonly [RegExp, number][] = [
+  [/secondary|metasta/, 1],
+  [/in situ/, 2],
+  [/benign/, 3],
+  [/uncertain/, 4],
+  [/unspecified behavior/, 5],
+  [/malignant|primary/, 0],
+];
+// Table of Drugs columns: Poisoning accidental, intentional self-harm, assault, undetermined,
+// Adverse effect, Underdosing.
+const DRUG_COLUMN_WORDS: readonly [string[], number][] = [
+  [['underdosing'], 5],
+  [['noncompliance'], 5],
+  [['adverse'], 4],
+  [['side', 'effect'], 4],
+  [['intentional'], 1],
+  [['suicide'], 1],
+  [['overdose', 'intentional'], 1],
+  [['assault'], 2],
+];
+
+const MAX_HOPS = 8;
+
+export interface IndexWalker {
+  /**
+   * The best path from a main term for the words given.
+   * @param main - the mention's main term
+   * @param words - window and partner words
+   */
+  walk(main: TermNode, words: WalkWords): IndexPath;
+  /** Resolves a "see" text ("Hypertension, heart") to a term of the Alphabetic Index. */
+  resolve(target: string): TermNode | undefined;
+}
+
+/**
+ * @param indexes - the trees of the code set
+ * @param spelling - British-to-US variants
+ */
+export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVariants): IndexWalker {
+  const norm = (text: string) => wordsOf(text, spelling).map((w) => w.norm);
+
+  /** The child of `node` whose title is `segment` (by words), if any. */
+  const childTitled = (node: TermNode, segment: string): TermNode | undefined => {
+    const want = norm(segment).join(' ');
+    return node.children.find((c) => norm(c.title).join(' ') === want || c.alternatives.some((a) => a.join(' ') === want));
+  };
+
+  const resolveIn = (index: TermIndex, target: string): TermNode | undefined => {
+    const segments = target
+      .replace(/\([^)]*\)/g, '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (segments.length === 0) return undefined;
+    let node = index.byTitle.get(norm(segments[0]).join(' '))?.[0];
+    if (!node) return undefined;
+    for (const segment of segments.slice(1)) {
+      if (/^by (site|type|drug)/i.test(segment) || /^(specified|as )/i.test(segment)) break;
+      const child = childTitled(node, segment);
+      if (!child) break;
+      node = child;
+    }
+    return node;
+  };
+
+  /** A word's weight: 1 near the main term, a little less further away (partners count as far). */
+  const weightOf = (w: string, words: WalkWords | undefined) => {
+    const own = words?.own.get(w);
+    if (!own?.length) return 0.8;
+    return 1 - 0.02 * Math.min(10, Math.min(...own.map((i) => words!.distance(i))));
+  };
+  const matchOf = (child: TermNode, available: (w: string) => boolean, words?: WalkWords): number => {
+    let best = 0;
+    // The main term's own words count too ("Failure, heart → with hypertension → see Hypertension,
+    // heart → with heart failure"), but a subterm is never matched by them alone.
+    const main = words?.main;
+    const usable = (w: string) => available(w) || (main?.has(w) ?? false);
+    for (const alt of child.alternatives) {
+      if (alt.length === 0 || !alt.every(usable) || (main && alt.every((w) => main.has(w)))) continue;
+      best = Math.max(best, alt.reduce((n, w) => n + weightOf(w, words), 0) + 0.25 * child.optional.filter(available).length);
+    }
+    return best;
+  };
+
+  const empty = (): IndexPath => ({ steps: [], score: 0, used: new Set(), partners: new Set(), viaWith: false });
+
+  /** Marks the words of `child`'s matching alternative as used, from the window or from partners. */
+  const claim = (child: TermNode, words: WalkWords, path: IndexPath, withPartners: boolean) => {
+    for (const alt of child.alternatives) {
+      for (const w of alt) {
+        const own = words.own.get(w);
+        if (own?.length) own.forEach((i) => path.used.add(i));
+        else if (withPartners) words.partners.get(w)?.forEach((p) => path.partners.add(p));
+      }
+    }
+  };
+
+  function walkTable(kind: 'neoplasm' | 'drug', column: number | undefined, siteHint: string[], words: WalkWords): IndexPath | undefined {
+    const table = kind === 'neoplasm' ? indexes.neoplasm : indexes.drug;
+    if (!table) return undefined;
+    const available = (w: string) => words.own.has(w) || siteHint.includes(w);
+    let roots: TermNode[];
+    if (kind === 'neoplasm') roots = table.roots.slice(0, 1);
+    else {
+      // The substance: a table main term all of whose words are in the window.
+      const found = new Map<TermNode, number>();
+      for (const w of words.own.keys())
+        for (const { node, words: needed } of table.byAnchor.get(w) ?? []) if (needed.every(available)) found.set(node, needed.length);
+      roots = [...found]
+        .sort((a, b) => b[1] - a[1])
+        .map(([n]) => n)
+        .slice(0, 1);
+    }
+    const root = roots[0];
+    if (!root) return undefined;
+    let col = column;
+    if (kind === 'drug' && col === undefined) {
+      col = DRUG_COLUMN_WORDS.find(([ws]) => ws.every((w) => words.own.has(w)))?.[1] ?? 0;
+    }
+    const path = empty();
+    path.table = kind;
+    path.steps.push(kind === 'neoplasm' ? 'Table of Neoplasms' : 'Table of Drugs and Chemicals', root.title);
+    if (kind === 'drug') claimRoot(root, words, path);
+    let node = root;
+    let cell = root.fields.cells?.[col ?? 0] ?? undefined;
+    for (let depth = 0; depth < 6; depth++) {
+      let best: { child: TermNode; score: number } | undefined;
+      for (const child of node.children) {
+        const score = matchOf(child, available);
+        if (score > 0 && (!best || score > best.score)) best = { child, score };
+      }
+      if (!best) break;
+      node = best.child;
+      path.score += best.score;
+      claim(node, words, path, false);
+      path.steps.push(node.title);
+      cell = node.fields.cells?.[col ?? 0] ?? cell;
+    }
+    if (!cell) return undefined;
+    path.steps.push(`${table.columns?.[col ?? 0] ?? ''} ${cell}`.trim());
+    path.code = cell;
+    return path;
+  }
+
+  const claimRoot = (root: TermNode, words: WalkWords, path: IndexPath) => {
+    for (const w of root.alternatives[0] ?? []) words.own.get(w)?.forEach((i) => path.used.add(i));
+    path.score += root.alternatives[0]?.length ?? 0;
+  };
+
+  /** Follows a "see"/"see also" text: a term of the Index, or a table. */
+  function follow(target: string, words: WalkWords, hops: number): IndexPath | undefined {
+    const lower = target.toLowerCase();
+    if (lower === 'condition' || hops >= MAX_HOPS) return undefined;
+    if (lower.startsWith('neoplasm') || lower.startsWith('table of neoplasms')) {
+      // The behaviour the reference names; else the one the mention's words say; else unspecified behavior.
+      const said = [...words.own.keys()].join(' ');
+      const column = NEOPLASM_COLUMN.find(([re]) => re.test(lower))?.[1] ?? NEOPLASM_COLUMN.find(([re]) => re.test(said))?.[1] ?? 5;
+      // Site words the reference names ("Neoplasm, breast, malignant").
+      const hint = norm(
+        target.replace(/neoplasms?|table of|by site|malignant|benign|secondary|primary|in situ|uncertain behavior|unspecified behavior/gi, ' '),
+      );
+      return walkTable('neoplasm', column, hint, words);
+    }
+    if (lower.startsWith('table of drugs')) return walkTable('drug', undefined, [], words);
+    const node = resolveIn(indexes.index, target);
+    if (!node) return undefined;
+    const path = walkFrom(node, words, hops + 1);
+    path.steps[0] = `see ${target}`;
+    path.steps.splice(1, 0, ...[]);
+    return path;
+  }
+
+  function walkFrom(node: TermNode, words: WalkWords, hops: number, withPartners = false): IndexPath {
+    const here = empty();
+    here.steps.push(node.title);
+    if (node.fields.code) {
+      here.code = node.fields.code;
+      if (node.fields.manif) here.manif = node.fields.manif;
+    } else if (node.fields.see) {
+      const seen = follow(node.fields.see, words, hops);
+      if (seen) {
+        seen.steps = [node.title, ...seen.steps];
+        return seen;
+      }
+    }
+    let best: IndexPath | undefined = here.code ? here : undefined;
+    const consider = (candidate: IndexPath | undefined) => {
+      if (!candidate?.code) return;
+      if (!best || candidate.score > best.score) best = candidate;
+    };
+
+    const available = (w: string) => words.own.has(w) || (withPartners && words.partners.has(w));
+    const tried = new Set<TermNode>();
+    const visit = (child: TermNode) => {
+      if (tried.has(child)) return;
+      tried.add(child);
+      if (child.connector) {
+        if (child.connector === 'without' && !words.own.has('without') && !words.own.has('no')) return;
+        const sub = walkFrom(child, words, hops, child.connector === 'with');
+        sub.steps = [node.title, ...sub.steps];
+        if (child.connector === 'with' && sub.score > 0) sub.viaWith = true;
+        consider(sub);
+        return;
+      }
+      if (child.fallback) return;
+      if (child.prefix === 'without') {
+        // "without heart failure": the path when heart failure is documented nowhere, mention or partner.
+        const documented = child.alternatives.some(
+          (alt) => alt.length > 0 && alt.every((w) => words.own.has(w) || words.partners.has(w) || words.main?.has(w)),
+        );
+        if (documented) return;
+        const sub = walkFrom(child, words, hops, false);
+        sub.steps = [node.title, ...sub.steps];
+        if (!sub.code && here.code) sub.code = here.code;
+        consider(sub);
+        return;
+      }
+      const partnered = withPartners || child.prefix === 'with';
+      const score = matchOf(child, partnered ? (w) => words.own.has(w) || words.partners.has(w) : available, words);
+      if (score <= 0) return;
+      const sub = walkFrom(child, words, hops, false);
+      claim(child, words, sub, partnered);
+      if (child.prefix === 'with') sub.viaWith = true;
+      sub.score += score;
+      sub.steps = [node.title, ...sub.steps];
+      if (!sub.code && here.code) {
+        // A subterm without a code of its own (a heading): the code above still holds.
+        sub.code = here.code;
+      }
+      consider(sub);
+    };
+    for (const w of words.own.keys()) childrenWith(node, w).forEach(visit);
+    for (const w of words.partners.keys()) for (const child of childrenWith(node, w)) if (withPartners || child.prefix === 'with') visit(child);
+    for (const child of node.children) if (child.prefix === 'without') visit(child);
+    for (const child of node.children) if (child.connector) visit(child);
+    if (node.fields.seeAlso && (!best || best.score === here.score)) {
+      const also = follow(node.fields.seeAlso, words, hops);
+      if (also && also.score > 0) {
+        also.steps = [node.title, `see also ${also.steps[0]?.replace(/^see /, '') ?? ''}`, ...also.steps.slice(1)];
+        consider(also);
+      }
+    }
+    return best ?? here;
+  }
+
+  return {
+    walk: (main, words) => walkFrom(main, words, 0),
+    resolve: (target) => resolveIn(indexes.index, target),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * `npm run train:ranker -- --data <CodiEsp dir> --oof <oof-probabilities.json> --out models/ranker`:
+ * the ranker bundles (ranker-both.json, ranker-index.json), trained on CodiEsp train only.
+ *
+ * Protocol (the classifier's: train/dataset.ts codiespSplits, same seed and folds):
+ * 1. Candidates of every training document (engine/engine.ts candidatesOf), with the
+ *    classifier's OUT-OF-FOLD probabilities (`--oof`, written by `npm run train` in its work
+ *    directory: each document scored by a fold model that never saw it), so the ranker does not
+ *    learn to trust probabilities the shipped model gives documents it was trained on.
+ * 2. Five-fold cross-validation of the logistic model (category priors from the other folds
+ *    only): every training candidate gets an out-of-fold score.
+ * 3. Isotonic calibration fitted on those out-of-fold scores, and the threshold that maximises
+ *    out-of-fold micro-F1 on the calibrated scale.
+ * 4. The final weights on all training candidates.
+ * CodiEsp dev is never read here: `npm run evaluate` reports on it.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCommand, UsageError } from '../../cli/command';
+import { loadIndexEngine } from '../../engine/index-engine';
+import { FEATURES, type RankerBundle } from '../../engine/ranker';
+import { DEFAULT_MODEL_DIR, PROJECT_ROOT, SOFTWARE_VERSION } from '../../paths';
+import { codiespSplits } from '../train/dataset';
+import { candidateRows, goldDocsOf, priorsOf, vectorOf, type GoldDoc, type Scored } from './data';
+import { bestThreshold, calibrationError, fitIsotonic, fitLogistic, scaleOf, scoreOf, type Sample } from './fit';
+
+export interface TrainRankerOptions {
+  data: string;
+  /** Out-of-fold probabilities of the classifier on the training documents, in the protocol's order (without them only the index ranker is trained). */
+  oof?: string;
+  modelDir: string;
+  codeSetDir: string;
+  knowledgeDir: string;
+  out: string;
+  seed: number;
+  folds: number;
+  modelFloor: number;
+  lambda: number;
+  log?: (line: string) => void;
+}
+
+const round = (v: number, digits = 4) => Number(v.toFixed(digits));
+
+interface ModeResult {
+  bundle: RankerBundle;
+}
+
+/** Trains one mode's ranker from rows already computed. */
+function trainMode(
+  mode: RankerBundle['mode'],
+  docs: readonly GoldDoc[],
+  rows: readonly Scored[],
+  folds: readonly number[],
+  options: TrainRankerOptions,
+): ModeResult {
+  const k = Math.max(...folds) + 1;
+  const oofScores = new Array<number>(rows.length).fill(0);
+  for (let fold = 0; fold < k; fold++) {
+    const trainDocs = docs.filter((_, i) => folds[i] !== fold);
+    const priors = priorsOf(trainDocs);
+    const fit: Sample[] = rows.filter((r) => folds[r.doc] !== fold).map((r) => ({ x: vectorOf(r.facts, priors), y: r.y }));
+    const scale = scaleOf(fit);
+    const w = fitLogistic(fit, scale, options.lambda);
+    rows.forEach((r, i) => {
+      if (folds[r.doc] === fold) oofScores[i] = scoreOf(vectorOf(r.facts, priors), scale, w);
+    });
+  }
+  const labels = rows.map((r) => r.y);
+  const calibration = fitIsotonic(oofScores, labels);
+  const calibrate = (s: number) => {
+    const { x, y } = calibration;
+    if (s <= x[0]) return y[0];
+    if (s >= x[x.length - 1]) return y[y.length - 1];
+    let i = 0;
+    while (x[i + 1] < s) i++;
+    const t = (s - x[i]) / (x[i + 1] - x[i] || 1);
+    return y[i] + t * (y[i + 1] - y[i]);
+  };
+  const calibratedOof = oofScores.map(calibrate);
+  const goldTotal = docs.reduce((n, d) => n + d.gold.length, 0);
+  const { threshold, f1 } = bestThreshold(
+    calibratedOof.map((p, i) => ({ p, y: labels[i] })),
+    goldTotal,
+  );
+  const priors = priorsOf(docs);
+  const all: Sample[] = rows.map((r) => ({ x: vectorOf(r.facts, priors), y: r.y }));
+  const scale = scaleOf(all);
+  const weights = fitLogistic(all, scale, options.lambda);
+  const inCandidates = rows.filter((r) => r.y === 1).length;
+  const bundle: RankerBundle = {
+    name: `icd10-cds-ranker-${mode}`,
+    version: SOFTWARE_VERSION,
+    mode,
+    features: FEATURES,
+    scale: { mean: scale.mean.map((v) => round(v, 6)), std: scale.std.map((v) => round(v, 6)) },
+    weights: weights.map((v) => round(v, 6)),
+    calibration,
+    threshold: round(threshold, 6),
+    modelFloor: options.modelFloor,
+    ...priors,
+    metrics: {
+      trainingDocuments: docs.length,
+      candidates: rows.length,
+      goldCodes: goldTotal,
+      outOfFold: {
+        microF1: round(f1),
+        candidateRecall: round(inCandidates / goldTotal),
+        expectedCalibrationError: round(calibrationError(calibratedOof, labels).ece),
+      },
+      command: `npm run train:ranker -- --data <CodiEsp dir> --oof <work>/oof-probabilities.json --out ${path.relative(PROJECT_ROOT, options.out) || options.out}`,
+    },
+  };
+  return { bundle };
+}
+
+/**
+ * Trains and writes both rankers.
+ * @returns their bundles
+ */
+export async function trainRanker(options: TrainRankerOptions): Promise<RankerBundle[]> {
+  const log = options.log ?? (() => undefined);
+  const index = await loadIndexEngine(options.codeSetDir, options.knowledgeDir);
+  const splits = codiespSplits(options.data, { labels: 50, folds: options.folds, seed: options.seed });
+  const { docs, dropped, renamed } = goldDocsOf(splits.train, index);
+  log(`training documents ${docs.length}; gold codes renamed ${renamed}, dropped ${dropped}`);
+  const oof = options.oof ? (JSON.parse(readFileSync(options.oof, 'utf8')) as number[][]) : undefined;
+  if (oof && oof.length !== docs.length)
+    throw new Error(`${options.oof} holds ${oof.length} rows for ${docs.length} training documents: not this protocol's out-of-fold file`);
+  const labels = (JSON.parse(readFileSync(path.join(options.modelDir, 'labels.json'), 'utf8')) as { code: string }[]).map((l) => l.code);
+  mkdirSync(options.out, { recursive: true });
+  const bundles: RankerBundle[] = [];
+  for (const mode of oof ? (['both', 'index'] as const) : (['index'] as const)) {
+    const rows = candidateRows(docs, {
+      index,
+      labels,
+      probabilities: mode === 'both' && oof ? oof : docs.map(() => undefined),
+      setting: 'inpatient',
+      modelFloor: options.modelFloor,
+    });
+    const { bundle } = trainMode(mode, docs, rows, splits.folds, options);
+    log(`${mode}: ${JSON.stringify(bundle.metrics)}`);
+    writeFileSync(path.join(options.out, `ranker-${mode}.json`), `${JSON.stringify(bundle, null, 2)}\n`);
+    bundles.push(bundle);
+  }
+  return bundles;
+}
+
+runCommand(module, 'train:ranker', async () => {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      oof: { type: 'string' },
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
+      codeset: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'icd10cm-2023') },
+      knowledge: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'knowledge') },
+      out: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'ranker') },
+      seed: { type: 'string', default: '13' },
+      folds: { type: 'string', default: '5' },
+      floor: { type: 'string', default: '0.1' },
+      lambda: { type: 'string', default: '1' },
+    },
+  });
+  if (!values.data)
+    throw new UsageError('usage: npm run train:ranker -- --data <CodiEsp dir> [--oof <work dir>/…/oof-probabilities.json] [--out models/ranker]');
+  const bundles = await trainRanker({
+    data: values.data,
+    oof: values.oof,
+    modelDir: values.model!,
+    codeSetDir: values.codeset!,
+    knowledgeDir: values.knowledge!,
+    out: values.out!,
+    seed: Number(values.seed),
+    folds: Number(values.folds),
+    modelFloor: Number(values.floor),
+    lambda: Number(values.lambda),
+    log: (line) => console.error(line),
+  });
+  return bundles.map((b) => ({ mode: b.mode, threshold: b.threshold, metrics: b.metrics }));
+});
