@@ -24,6 +24,7 @@ import type { AssertionStatus } from '../evidence/assertion';
 import type { Mention, MentionFinder } from '../finder/find-mentions';
 import type { StreamWord } from '../finder/lexicon';
 import type { TermNode } from '../finder/term-index';
+import { wordsOf } from '../finder/words';
 import type { Knowledge } from '../knowledge/knowledge';
 import type { IndexPath, IndexWalker, WalkWords } from './index-walk';
 import { noteFactsOf, type Encounter, type NoteFacts } from './note-facts';
@@ -123,7 +124,9 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     }
     const first = m.mainWords[0];
     const last = m.mainWords[m.mainWords.length - 1];
-    return { own, partners: others, distance: (i) => (i < first ? first - i : i > last ? i - last : 0), main: new Set(m.mainWords.map((i) => stream[i].norm)) };
+    // An abbreviation's expansion counts a little less than what the note spells out ("DVT of the femoral vein": femoral, not deep).
+    const distance = (i: number) => (i < first ? first - i : i > last ? i - last : 0) + (stream[i].expanded ? 3 : 0);
+    return { own, partners: others, distance, main: new Set(m.mainWords.map((i) => stream[i].norm)) };
   };
 
   /** A history walk ("History, personal", "History, family") with the mention's own words. */
@@ -262,7 +265,9 @@ export function createIndexCoder(deps: IndexCoderDeps) {
       if (!a.chosen?.code || !a.rationale) continue;
       const m = a.mention;
       const own = wordsOfMention(stream, m, new Map(), true).own;
-      const refined = refine(a.chosen.code, (w) => own.has(w), facts);
+      // The words of the Index path are documented too: "leg - see Cellulitis, lower limb" said lower limb.
+      const pathWords = new Set(a.chosen.steps.flatMap((t) => wordsOf(t.replace(/^see (also )?/, ''), knowledge.spelling).map((w) => w.norm)));
+      const refined = refine(a.chosen.code, (w) => own.has(w) || pathWords.has(w), facts);
       if (!refined) {
         dropped.push({ code: a.chosen.code, why: 'no billable code reached' });
         continue;

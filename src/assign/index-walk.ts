@@ -54,6 +54,8 @@ const NEOPLASM_COLUMN: readonly [RegExp, number][] = [
 // Adverse effect, Underdosing.
 const DRUG_COLUMN_WORDS: readonly [string[], number][] = [
   [['underdosing'], 5],
+  [['underdose'], 5],
+  [['prescribed'], 4],
   [['noncompliance'], 5],
   [['adverse'], 4],
   [['side', 'effect'], 4],
@@ -118,7 +120,8 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     // The main term's own words count too ("Failure, heart → with hypertension → see Hypertension,
     // heart → with heart failure"), but a subterm is never matched by them alone.
     const main = words?.main;
-    const usable = (w: string) => available(w) || (main?.has(w) ?? false);
+    // "no loss of consciousness" is written "without loss of consciousness" as often.
+    const usable = (w: string) => available(w) || (main?.has(w) ?? false) || (w === 'no' && available('without'));
     for (const alt of child.alternatives) {
       if (alt.length === 0 || !alt.every(usable) || (main && alt.every((w) => main.has(w)))) continue;
       best = Math.max(best, alt.reduce((n, w) => n + weightOf(w, words), 0) + 0.25 * child.optional.filter(available).length);
@@ -139,7 +142,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     }
   };
 
-  function walkTable(kind: 'neoplasm' | 'drug', column: number | undefined, siteHint: string[], words: WalkWords): IndexPath | undefined {
+  function walkTable(kind: 'neoplasm' | 'drug', column: number | undefined, siteHint: string[], words: WalkWords, reference = ''): IndexPath | undefined {
     const table = kind === 'neoplasm' ? indexes.neoplasm : indexes.drug;
     if (!table) return undefined;
     const available = (w: string) => words.own.has(w) || siteHint.includes(w);
@@ -159,29 +162,56 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     if (!root) return undefined;
     let col = column;
     if (kind === 'drug' && col === undefined) {
-      col = DRUG_COLUMN_WORDS.find(([ws]) => ws.every((w) => words.own.has(w)))?.[1] ?? 0;
+      // The intent the reference names ("by drug, adverse effect"), else the note's words, else accidental poisoning.
+      const said = (w: string) => words.own.has(w) || (words.main?.has(w) ?? false) || norm(reference).includes(w);
+      col = DRUG_COLUMN_WORDS.find(([ws]) => ws.every(said))?.[1] ?? 0;
     }
     const path = empty();
     path.table = kind;
     path.steps.push(kind === 'neoplasm' ? 'Table of Neoplasms' : 'Table of Drugs and Chemicals', root.title);
     if (kind === 'drug') claimRoot(root, words, path);
-    let node = root;
-    let cell = root.fields.cells?.[col ?? 0] ?? undefined;
-    for (let depth = 0; depth < 6; depth++) {
-      let best: { child: TermNode; score: number } | undefined;
+    const c = col ?? 0;
+    // The best path of sites, looking ahead (pancreas → head beats head, face and neck), a
+    // reference inside the table ("colon - see also Neoplasm, intestine, large") followed.
+    const best = (node: TermNode, depth: number, seen: Set<TermNode>): { steps: TermNode[]; score: number; cell?: string } => {
+      let top: { steps: TermNode[]; score: number; cell?: string } = { steps: [], score: 0, cell: node.fields.cells?.[c] ?? undefined };
+      if (depth >= 6) return top;
+      const consider = (child: TermNode, score: number) => {
+        if (seen.has(child)) return;
+        seen.add(child);
+        const sub = best(child, depth + 1, seen);
+        const total = score + sub.score;
+        if (total > top.score) top = { steps: [child, ...sub.steps], score: total, cell: sub.cell ?? child.fields.cells?.[c] ?? top.cell };
+      };
       for (const child of node.children) {
         const score = matchOf(child, available);
-        if (score > 0 && (!best || score > best.score)) best = { child, score };
+        if (score > 0) consider(child, score);
       }
-      if (!best) break;
-      node = best.child;
-      path.score += best.score;
+      const reference = node.fields.seeAlso ?? node.fields.see;
+      if (reference && /^neoplasm/i.test(reference)) {
+        let target: TermNode | undefined = table.roots[0];
+        for (const segment of reference.replace(/\([^)]*\)/g, '').split(',').slice(1).map((x) => x.trim())) {
+          const want = norm(segment).join(' ');
+          const next: TermNode | undefined = target?.children.find((ch) => norm(ch.title).join(' ') === want || ch.alternatives.some((a) => a.join(' ') === want));
+          if (!next) break;
+          target = next;
+        }
+        if (target && target !== table.roots[0]) {
+          const sub = best(target, depth + 1, seen);
+          if (sub.score > top.score) top = { steps: [target, ...sub.steps], score: sub.score, cell: sub.cell ?? target.fields.cells?.[c] ?? top.cell };
+        }
+      }
+      return top;
+    };
+    const found = best(root, 0, new Set([root]));
+    for (const node of found.steps) {
       claim(node, words, path, false);
       path.steps.push(node.title);
-      cell = node.fields.cells?.[col ?? 0] ?? cell;
     }
+    path.score += found.score;
+    const cell = found.cell ?? root.fields.cells?.[c] ?? undefined;
     if (!cell) return undefined;
-    path.steps.push(`${table.columns?.[col ?? 0] ?? ''} ${cell}`.trim());
+    path.steps.push(`${table.columns?.[c] ?? ''} ${cell}`.trim());
     path.code = cell;
     return path;
   }
@@ -205,10 +235,15 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       );
       return walkTable('neoplasm', column, hint, words);
     }
-    if (lower.startsWith('table of drugs')) return walkTable('drug', undefined, [], words);
+    if (lower.startsWith('table of drugs')) return walkTable('drug', undefined, [], words, target);
     const node = resolveIn(indexes.index, target);
     if (!node) return undefined;
-    const path = walkFrom(node, words, hops + 1);
+    // "Hypertensive urgency - see Hypertension": the words of the mention's main term that the
+    // reference leaves ("urgency") are documented subterm words at the target.
+    const targetWords = new Set(norm(target));
+    const carried = [...(words.main ?? [])].filter((w) => !targetWords.has(w) && !words.own.has(w));
+    const hopWords: WalkWords = carried.length > 0 ? { ...words, own: new Map([...words.own, ...carried.map((w) => [w, []] as [string, number[]])]) } : words;
+    const path = walkFrom(node, hopWords, hops + 1);
     path.steps[0] = `see ${target}`;
     path.steps.splice(1, 0, ...[]);
     return path;

@@ -59,18 +59,16 @@ export function createTabularRefiner(codeSet: CodeSet, spelling?: SpellingVarian
     }
     return set;
   };
-  const isUnspecified = (code: string) => wordsOfCode(code).has('unspecified');
 
   /** The subcode of `parent` the words support, or its unspecified one. */
   const chooseChild = (parent: string, kids: readonly string[], available: (w: string) => boolean): { child?: string; defaulted: boolean; why?: string } => {
     if (kids.length === 1) return { child: kids[0], defaulted: false };
     const common = [...wordsOfCode(kids[0])].filter((w) => kids.every((k) => wordsOfCode(k).has(w)));
+    const distinctiveOf = (kid: string) => [...wordsOfCode(kid)].filter((w) => !common.includes(w));
     let best: { code: string; score: number; words: string[] } | undefined;
     let tie = false;
     for (const kid of kids) {
-      const distinctive = [...wordsOfCode(kid)].filter((w) => !common.includes(w) && !GENERIC.has(w));
-      // A subcode "with X" needs X; "without X" is the default when X is not documented.
-      const matched = distinctive.filter(available);
+      const matched = distinctiveOf(kid).filter((w) => !GENERIC.has(w) && available(w));
       const score = matched.length;
       if (score === 0) continue;
       if (!best || score > best.score) {
@@ -79,8 +77,12 @@ export function createTabularRefiner(codeSet: CodeSet, spelling?: SpellingVarian
       } else if (score === best.score) tie = true;
     }
     if (best && !tie) return { child: best.code, defaulted: false, why: best.words.join(' ') };
-    const unspecified = kids.find(isUnspecified) ?? kids.find((k) => wordsOfCode(k).has('without') && !wordsOfCode(k).has('with'));
+    // The subcode that says "unspecified" where its siblings do not (C50.919 beside C50.911).
+    const unspecified = kids.find((k) => distinctiveOf(k).includes('unspecified')) ?? kids.find((k) => distinctiveOf(k).includes('without'));
     if (unspecified) return { child: unspecified, defaulted: true };
+    // Subcodes by sex (female breast, male breast) when the note does not say: the Tabular's
+    // first, flagged as a default for the coder to check.
+    if (kids.every((k) => distinctiveOf(k).some((w) => w === 'female' || w === 'male'))) return { child: kids[0], defaulted: true, why: 'sex not documented' };
     void parent;
     return { defaulted: true };
   };

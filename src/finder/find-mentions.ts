@@ -95,7 +95,8 @@ export interface MentionFinder {
 export function createMentionFinder(index: TermIndex, lexicon: Lexicon, rules: readonly MainTermRule[]): MentionFinder {
   // Rules name a main term by its title's first form ("Test, tests" and "Test, tests, testing" alike).
   const firstForm = (title: string) => title.split(',')[0].trim().toLowerCase();
-  const ruleOf = new Map(rules.map((r) => [firstForm(r.term), r.rule]));
+  const ruleOf = new Map(rules.filter((r) => r.rule !== 'prefer').map((r) => [firstForm(r.term), r.rule]));
+  const preferred = new Set(rules.filter((r) => r.rule === 'prefer').map((r) => firstForm(r.term) + '|' + r.term.toLowerCase()));
   const usable = (node: TermNode): { use: boolean; needsSubterm: boolean } => {
     const rule = ruleOf.get(firstForm(node.title));
     if (rule === 'never') return { use: false, needsSubterm: false };
@@ -125,7 +126,10 @@ export function createMentionFinder(index: TermIndex, lexicon: Lexicon, rules: r
         if (!candidates) continue;
         const clause = clauseOf(w.start);
         if (!clause) continue;
-        let best: { node: TermNode; words: number[] } | undefined;
+        let best: { node: TermNode; words: number[]; score: number } | undefined;
+        const clauseWords = new Set<string>();
+        for (let j = i; j < stream.length && stream[j].start < clause.end && j < i + 2 * WINDOW_WORDS; j++) clauseWords.add(stream[j].norm);
+        for (let j = i - 1; j >= 0 && stream[j].start >= clause.start && j > i - 2 * WINDOW_WORDS; j--) clauseWords.add(stream[j].norm);
         for (const { node, words } of candidates) {
           const at = [i];
           let k = i;
@@ -142,7 +146,10 @@ export function createMentionFinder(index: TermIndex, lexicon: Lexicon, rules: r
             k = found;
           }
           if (at.length !== words.length) continue;
-          if (!best || at.length > best.words.length) best = { node, words: at };
+          // Same first words ("Fracture, pathological" and "Fracture, traumatic"): the qualifier the
+          // clause holds decides, else the knowledge's preferred form.
+          const score = at.length + 0.5 * node.optional.filter((w) => clauseWords.has(w)).length + (preferred.has(firstForm(node.title) + '|' + node.title.toLowerCase()) ? 0.1 : 0);
+          if (!best || score > best.score) best = { node, words: at, score };
         }
         if (!best) continue;
         const { use, needsSubterm } = usable(best.node);
@@ -175,9 +182,18 @@ function windowOf(text: string, stream: readonly StreamWord[], mentions: readonl
   // A comma or semicolon between words a and a + 1, or "and"/"or" as word a.
   const separatorAfter = (a: number) => /[,;]/.test(text.slice(stream[a].end, stream[a + 1]?.start ?? stream[a].end));
   const separatorWord = (a: number) => SEPARATOR_WORDS.has(stream[a].norm) && !stream[a].expanded;
-  const sameClause = (other: Mention | undefined) => (other && other.clause === mention.clause ? other : undefined);
-  const prev = sameClause(mentions[m - 1]);
-  const next = sameClause(mentions[m + 1]);
+  // Only a condition cuts a neighbour's window: "BPPV, left ear" keeps "left ear" (Ear - see condition).
+  const boundary = (other: Mention) => other.clause === mention.clause && (!!other.main.fields.code || !other.needsSubterm);
+  let prev: Mention | undefined;
+  for (let k = m - 1; k >= 0 && mentions[k].clause === mention.clause; k--) if (boundary(mentions[k])) {
+    prev = mentions[k];
+    break;
+  }
+  let next: Mention | undefined;
+  for (let k = m + 1; k < mentions.length && mentions[k].clause === mention.clause; k++) if (boundary(mentions[k])) {
+    next = mentions[k];
+    break;
+  }
   const prevEnd = prev ? prev.mainWords[prev.mainWords.length - 1] : -1;
   const nextStart = next ? next.mainWords[0] : stream.length;
   const own = new Set(mention.mainWords);

@@ -101,14 +101,15 @@ function sameStem(a: string, b: string): boolean {
  * @param title - essential title
  * @param spelling - British-to-US variants
  */
-export function titleWords(title: string, spelling?: SpellingVariants): { alternatives: string[][]; optional: string[] } {
+export function titleWords(title: string, spelling?: SpellingVariants, main = false): { alternatives: string[][]; optional: string[] } {
   const parts = title.split(',').map((p) =>
     wordsOf(p, spelling)
       .map((w) => w.norm)
       .filter((w) => !STOP_WORDS.has(w)),
   );
   const nonEmpty = parts.filter((p) => p.length > 0);
-  const required = (ws: string[]) => ws.filter((w) => !OPTIONAL_WORDS.has(w));
+  // A main term's own words are always required ("Disorder", "Syndrome"): only subterms have optional ones.
+  const required = (ws: string[]) => (main ? ws : ws.filter((w) => !OPTIONAL_WORDS.has(w)));
   const optional = [...new Set(nonEmpty.flat().filter((w) => OPTIONAL_WORDS.has(w)))];
   if (nonEmpty.length >= 2 && nonEmpty.every((p) => p.length === 1) && nonEmpty.slice(1).every((p) => sameStem(p[0], nonEmpty[0][0]))) {
     return { alternatives: nonEmpty.map((p) => p), optional: [] };
@@ -127,6 +128,9 @@ export function titleWords(title: string, spelling?: SpellingVariants): { altern
       if (alternatives.length > 0) return { alternatives, optional };
     }
   }
+  // "Fracture, traumatic", "Failure, heart": a main term named with its qualifier; the first form
+  // is what notes write ("fracture of the hip"), the qualifier an optional word that prefers it.
+  if (main && nonEmpty.length >= 2) return { alternatives: [nonEmpty[0]], optional: [...new Set(nonEmpty.slice(1).flat())] };
   return { alternatives: [required(nonEmpty.flat())], optional };
 }
 
@@ -134,16 +138,26 @@ function nodeOf(term: IndexTerm, depth: number, spelling: SpellingVariants | und
   const [title, nemod, fields, subs] = term;
   const key = title.toLowerCase().replace(/[()]/g, '').replace(/\s+/g, ' ').trim();
   const connector = depth > 0 ? CONNECTORS[key] : undefined;
-  const prefixed = depth > 0 && !connector ? /^(with|without)\s+(.+)$/i.exec(title) : null;
-  const prefix = prefixed ? (prefixed[1].toLowerCase() as 'with' | 'without') : undefined;
+  // "not specified as recurrent" holds, like "without", when the note does not say so.
+  const prefixed = depth > 0 && !connector ? /^(with|without|not specified as)\s+(.+)$/i.exec(title) : null;
+  const prefix = prefixed ? (prefixed[1].toLowerCase() === 'with' ? 'with' : 'without') : undefined;
   let { alternatives, optional } = connector
     ? { alternatives: [[]] as string[][], optional: [] as string[] }
-    : titleWords(prefixed ? prefixed[2] : title, spelling);
+    : titleWords(prefixed ? prefixed[2].replace(/^not specified as\s+/i, '') : title.replace(/^not specified as\s+/i, ''), spelling, depth === 0);
   // "and (on) chronic (congestive)": CDC's XML sometimes holds the essential word inside the
   // modifier; the words outside its own parentheses are then the term's.
   if (!connector && alternatives.every((a) => a.length === 0) && nemod.length > 0) {
     const inner = titleWords(nemod.map((m) => m.replace(/^\(|\)$/g, '').replace(/\([^)]*\)/g, ' ')).join(' '), spelling);
     if (inner.alternatives.some((a) => a.length > 0)) ({ alternatives, optional } = inner);
+  }
+  // "stage 5 chronic kidney disease (CKD) or end stage renal disease (ESRD)": an alternative written in the modifier.
+  for (const m of nemod) {
+    const outside = m.replace(/\([^)]*\)/g, ' ').trim();
+    const or = /^or\s+(.+)$/i.exec(outside);
+    if (or) {
+      const words = wordsOf(or[1], spelling).map((w) => w.norm).filter((w) => !STOP_WORDS.has(w) && !OPTIONAL_WORDS.has(w));
+      if (words.length > 0) alternatives = [...alternatives, words];
+    }
   }
   const node: TermNode = {
     title,

@@ -29,8 +29,8 @@ export interface Combination {
 export interface MainTermRule {
   /** The main term's title as the Index prints it. */
   term: string;
-  /** `never`: not a diagnosis in running text; `subterm`: only with a subterm (a generic head). */
-  rule: 'never' | 'subterm';
+  /** `never`: not a diagnosis in running text; `subterm`: only with a subterm (a generic head); `prefer`: the form taken among main terms that start alike. */
+  rule: 'never' | 'subterm' | 'prefer';
   reason: string;
 }
 
@@ -88,7 +88,7 @@ export async function loadKnowledge(dir: string): Promise<Knowledge> {
     combinations: combinations.map((r) => ({ when: list(r.when), code: r.code, source: r.source })),
     chronic: chronic.flatMap((r) => list(r.codes)),
     mainTerms: mainTerms.map((r) => {
-      if (r.rule !== 'never' && r.rule !== 'subterm') throw new Error(`${file('main-terms.tsv')}: rule of "${r.term}" must be never or subterm`);
+      if (r.rule !== 'never' && r.rule !== 'subterm' && r.rule !== 'prefer') throw new Error(`${file('main-terms.tsv')}: rule of "${r.term}" must be never, subterm or prefer`);
       return { term: r.term, rule: r.rule, reason: r.reason };
     }),
     encounterCues: cues.map((r) => ({ cue: r.cue, encounter: r.encounter as EncounterCue['encounter'] })),
