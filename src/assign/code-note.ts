@@ -132,7 +132,8 @@ export function createIndexCoder(deps: IndexCoderDeps) {
   /** A history walk ("History, personal", "History, family") with the mention's own words. */
   const historyPath = (root: TermNode | undefined, stream: readonly StreamWord[], m: Mention): IndexPath | undefined => {
     if (!root) return undefined;
-    const path = walker.walk(root, wordsOfMention(stream, m, new Map(), true));
+    // The condition's own words are the history term's subterms here ("History, personal, embolism").
+    const path = walker.walk(root, { ...wordsOfMention(stream, m, new Map(), true), main: new Set() });
     return path.score > 0 && path.code ? path : undefined;
   };
 

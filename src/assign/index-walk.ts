@@ -8,7 +8,7 @@
  * and the partner is recorded so the combination can absorb or keep its code. Subterms with no
  * required word ("specified NEC") are never followed; "without" only when the note says so.
  */
-import { childrenWith, type TermIndex, type TermIndexes, type TermNode } from '../finder/term-index';
+import { childrenWith, STOP_WORDS, type TermIndex, type TermIndexes, type TermNode } from '../finder/term-index';
 import { wordsOf, type SpellingVariants } from '../finder/words';
 
 /** The words a walk may use. */
@@ -91,22 +91,53 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     return node.children.find((c) => norm(c.title).join(' ') === want || c.alternatives.some((a) => a.join(' ') === want));
   };
 
-  const resolveIn = (index: TermIndex, target: string): TermNode | undefined => {
-    const segments = target
+  /** The segments of a reference, and the words it asks for after "by type" ("…, by type as diastolic or systolic, chronic"). */
+  const segmentsOf = (target: string) =>
+    target
       .replace(/\([^)]*\)/g, '')
       .split(',')
-      .map((s) => s.trim())
+      .map((x) => x.trim())
       .filter(Boolean);
+
+  const rootOf = (node: TermNode) => {
+    let n = node;
+    while (n.parent) n = n.parent;
+    return n;
+  };
+
+  /** @param from - the term the reference is printed under: its own main term wins a tie ("Fracture, traumatic … see Fracture, femur, neck") */
+  const resolveIn = (index: TermIndex, target: string, from?: TermNode): TermNode | undefined => {
+    const segments = segmentsOf(target);
     if (segments.length === 0) return undefined;
-    let node = index.byTitle.get(norm(segments[0]).join(' '))?.[0];
+    // Several main terms may share the first form ("Fracture, burst" … "Fracture, traumatic"):
+    // the one holding the next segment.
+    const mains = index.byTitle.get(norm(segments[0]).join(' ')) ?? [];
+    const own = from ? rootOf(from) : undefined;
+    const holding = segments[1] ? mains.filter((m) => childTitled(m, segments[1])) : mains;
+    let node = (own && holding.includes(own) ? own : undefined) ?? holding[0] ?? mains.find((m) => m.optional.length === 0) ?? mains[0];
     if (!node) return undefined;
     for (const segment of segments.slice(1)) {
       if (/^by (site|type|drug)/i.test(segment) || /^(specified|as )/i.test(segment)) break;
-      const child = childTitled(node, segment);
+      // "with hyperglycemia": through the "with" subterm.
+      const withPart = /^with\s+(.+)$/i.exec(segment);
+      const via = withPart ? node.children.find((c) => c.connector === 'with') : undefined;
+      const child = (via && childTitled(via, withPart![1])) ?? childTitled(node, segment);
       if (!child) break;
       node = child;
     }
     return node;
+  };
+
+  /** Words a reference asks to apply after its "by type" part ("chronic", "acute and chronic"). */
+  const askedWords = (target: string): string[] => {
+    const segments = segmentsOf(target);
+    const at = segments.findIndex((x) => /^by type/i.test(x));
+    return at < 0
+      ? []
+      : segments
+          .slice(at + 1)
+          .flatMap((x) => norm(x.replace(/^as\s+/i, '')))
+          .filter((w) => !STOP_WORDS.has(w) && w !== 'and');
   };
 
   /** A word's weight: 1 near the main term, a little less further away (partners count as far). */
@@ -190,9 +221,15 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       const reference = node.fields.seeAlso ?? node.fields.see;
       if (reference && /^neoplasm/i.test(reference)) {
         let target: TermNode | undefined = table.roots[0];
-        for (const segment of reference.replace(/\([^)]*\)/g, '').split(',').slice(1).map((x) => x.trim())) {
+        for (const segment of reference
+          .replace(/\([^)]*\)/g, '')
+          .split(',')
+          .slice(1)
+          .map((x) => x.trim())) {
           const want = norm(segment).join(' ');
-          const next: TermNode | undefined = target?.children.find((ch) => norm(ch.title).join(' ') === want || ch.alternatives.some((a) => a.join(' ') === want));
+          const next: TermNode | undefined = target?.children.find(
+            (ch) => norm(ch.title).join(' ') === want || ch.alternatives.some((a) => a.join(' ') === want),
+          );
           if (!next) break;
           target = next;
         }
@@ -222,7 +259,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
   };
 
   /** Follows a "see"/"see also" text: a term of the Index, or a table. */
-  function follow(target: string, words: WalkWords, hops: number): IndexPath | undefined {
+  function follow(target: string, words: WalkWords, hops: number, from?: TermNode): IndexPath | undefined {
     const lower = target.toLowerCase();
     if (lower === 'condition' || hops >= MAX_HOPS) return undefined;
     if (lower.startsWith('neoplasm') || lower.startsWith('table of neoplasms')) {
@@ -236,13 +273,20 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       return walkTable('neoplasm', column, hint, words);
     }
     if (lower.startsWith('table of drugs')) return walkTable('drug', undefined, [], words, target);
-    const node = resolveIn(indexes.index, target);
+    const node = resolveIn(indexes.index, target, from);
     if (!node) return undefined;
     // "Hypertensive urgency - see Hypertension": the words of the mention's main term that the
     // reference leaves ("urgency") are documented subterm words at the target.
     const targetWords = new Set(norm(target));
-    const carried = [...(words.main ?? [])].filter((w) => !targetWords.has(w) && !words.own.has(w));
-    const hopWords: WalkWords = carried.length > 0 ? { ...words, own: new Map([...words.own, ...carried.map((w) => [w, []] as [string, number[]])]) } : words;
+    const carried = [...new Set([...[...(words.main ?? [])].filter((w) => !targetWords.has(w)), ...askedWords(target)])].filter((w) => !words.own.has(w));
+    const hopWords: WalkWords =
+      carried.length > 0
+        ? {
+            ...words,
+            own: new Map([...words.own, ...carried.map((w) => [w, []] as [string, number[]])]),
+            main: new Set([...(words.main ?? [])].filter((w) => !carried.includes(w))),
+          }
+        : words;
     const path = walkFrom(node, hopWords, hops + 1);
     path.steps[0] = `see ${target}`;
     path.steps.splice(1, 0, ...[]);
@@ -256,7 +300,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       here.code = node.fields.code;
       if (node.fields.manif) here.manif = node.fields.manif;
     } else if (node.fields.see) {
-      const seen = follow(node.fields.see, words, hops);
+      const seen = follow(node.fields.see, words, hops, node);
       if (seen) {
         seen.steps = [node.title, ...seen.steps];
         return seen;
@@ -313,7 +357,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     for (const child of node.children) if (child.prefix === 'without') visit(child);
     for (const child of node.children) if (child.connector) visit(child);
     if (node.fields.seeAlso && (!best || best.score === here.score)) {
-      const also = follow(node.fields.seeAlso, words, hops);
+      const also = follow(node.fields.seeAlso, words, hops, node);
       if (also && also.score > 0) {
         also.steps = [node.title, `see also ${also.steps[0]?.replace(/^see /, '') ?? ''}`, ...also.steps.slice(1)];
         consider(also);

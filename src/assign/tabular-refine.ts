@@ -46,25 +46,27 @@ const GENERIC = new Set([
  * @param spelling - British-to-US variants
  */
 export function createTabularRefiner(codeSet: CodeSet, spelling?: SpellingVariants) {
-  const titleWords = new Map<string, Set<string>>();
-  const wordsOfCode = (code: string) => {
-    let set = titleWords.get(code);
-    if (!set) {
-      set = new Set(
-        wordsOf(codeSet.get(code)?.title ?? '', spelling)
-          .map((w) => w.norm)
-          .filter((w) => !STOP_WORDS.has(w)),
-      );
-      titleWords.set(code, set);
+  const titleCounts = new Map<string, Map<string, number>>();
+  /** A code's title words (normal form), counted. */
+  const counts = (code: string) => {
+    let c = titleCounts.get(code);
+    if (!c) {
+      c = new Map<string, number>();
+      for (const w of wordsOf(codeSet.get(code)?.title ?? '', spelling)) if (!STOP_WORDS.has(w.norm)) c.set(w.norm, (c.get(w.norm) ?? 0) + 1);
+      titleCounts.set(code, c);
     }
-    return set;
+    return c;
   };
 
   /** The subcode of `parent` the words support, or its unspecified one. */
   const chooseChild = (parent: string, kids: readonly string[], available: (w: string) => boolean): { child?: string; defaulted: boolean; why?: string } => {
     if (kids.length === 1) return { child: kids[0], defaulted: false };
-    const common = [...wordsOfCode(kids[0])].filter((w) => kids.every((k) => wordsOfCode(k).has(w)));
-    const distinctiveOf = (kid: string) => [...wordsOfCode(kid)].filter((w) => !common.includes(w));
+    // Counted words: "unspecified site of unspecified female breast" says unspecified once more than its siblings.
+    const all = kids.map(counts);
+    const distinctiveOf = (kid: string) => {
+      const own = all[kids.indexOf(kid)];
+      return [...own].filter(([w, n]) => n > Math.min(...all.map((c) => c.get(w) ?? 0))).map(([w]) => w);
+    };
     let best: { code: string; score: number; words: string[] } | undefined;
     let tie = false;
     for (const kid of kids) {

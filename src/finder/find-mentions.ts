@@ -148,7 +148,10 @@ export function createMentionFinder(index: TermIndex, lexicon: Lexicon, rules: r
           if (at.length !== words.length) continue;
           // Same first words ("Fracture, pathological" and "Fracture, traumatic"): the qualifier the
           // clause holds decides, else the knowledge's preferred form.
-          const score = at.length + 0.5 * node.optional.filter((w) => clauseWords.has(w)).length + (preferred.has(firstForm(node.title) + '|' + node.title.toLowerCase()) ? 0.1 : 0);
+          const score =
+            at.length +
+            0.5 * node.optional.filter((w) => clauseWords.has(w)).length +
+            (preferred.has(firstForm(node.title) + '|' + node.title.toLowerCase()) ? 0.1 : 0);
           if (!best || score > best.score) best = { node, words: at, score };
         }
         if (!best) continue;
@@ -185,15 +188,17 @@ function windowOf(text: string, stream: readonly StreamWord[], mentions: readonl
   // Only a condition cuts a neighbour's window: "BPPV, left ear" keeps "left ear" (Ear - see condition).
   const boundary = (other: Mention) => other.clause === mention.clause && (!!other.main.fields.code || !other.needsSubterm);
   let prev: Mention | undefined;
-  for (let k = m - 1; k >= 0 && mentions[k].clause === mention.clause; k--) if (boundary(mentions[k])) {
-    prev = mentions[k];
-    break;
-  }
+  for (let k = m - 1; k >= 0 && mentions[k].clause === mention.clause; k--)
+    if (boundary(mentions[k])) {
+      prev = mentions[k];
+      break;
+    }
   let next: Mention | undefined;
-  for (let k = m + 1; k < mentions.length && mentions[k].clause === mention.clause; k++) if (boundary(mentions[k])) {
-    next = mentions[k];
-    break;
-  }
+  for (let k = m + 1; k < mentions.length && mentions[k].clause === mention.clause; k++)
+    if (boundary(mentions[k])) {
+      next = mentions[k];
+      break;
+    }
   const prevEnd = prev ? prev.mainWords[prev.mainWords.length - 1] : -1;
   const nextStart = next ? next.mainWords[0] : stream.length;
   const own = new Set(mention.mainWords);

@@ -77,7 +77,6 @@ export const OPTIONAL_WORDS: ReadonlySet<string> = new Set([
   'type',
   'form',
   'state',
-  'multiple',
   'organ',
   'part',
   'region',
@@ -128,9 +127,6 @@ export function titleWords(title: string, spelling?: SpellingVariants, main = fa
       if (alternatives.length > 0) return { alternatives, optional };
     }
   }
-  // "Fracture, traumatic", "Failure, heart": a main term named with its qualifier; the first form
-  // is what notes write ("fracture of the hip"), the qualifier an optional word that prefers it.
-  if (main && nonEmpty.length >= 2) return { alternatives: [nonEmpty[0]], optional: [...new Set(nonEmpty.slice(1).flat())] };
   return { alternatives: [required(nonEmpty.flat())], optional };
 }
 
@@ -155,7 +151,9 @@ function nodeOf(term: IndexTerm, depth: number, spelling: SpellingVariants | und
     const outside = m.replace(/\([^)]*\)/g, ' ').trim();
     const or = /^or\s+(.+)$/i.exec(outside);
     if (or) {
-      const words = wordsOf(or[1], spelling).map((w) => w.norm).filter((w) => !STOP_WORDS.has(w) && !OPTIONAL_WORDS.has(w));
+      const words = wordsOf(or[1], spelling)
+        .map((w) => w.norm)
+        .filter((w) => !STOP_WORDS.has(w) && !OPTIONAL_WORDS.has(w));
       if (words.length > 0) alternatives = [...alternatives, words];
     }
   }
@@ -192,6 +190,29 @@ export interface TermIndex {
  */
 export function termIndexOf(file: IndexFile, spelling?: SpellingVariants): TermIndex {
   const roots = file.terms.map((t) => nodeOf(t, 0, spelling));
+  // Main terms that share their first form ("Fracture, pathological", "Fracture, traumatic"):
+  // notes write the first form ("fracture of the hip"), so it anchors each of them, and the
+  // qualifier is an optional word that prefers one (find-mentions.ts breaks the tie).
+  const firstForm = (n: TermNode) =>
+    wordsOf(n.title.split(',')[0], spelling)
+      .map((w) => w.norm)
+      .filter((w) => !STOP_WORDS.has(w));
+  const byFirst = new Map<string, TermNode[]>();
+  for (const n of roots) {
+    const key = firstForm(n).join(' ');
+    byFirst.set(key, [...(byFirst.get(key) ?? []), n]);
+  }
+  for (const group of byFirst.values()) {
+    // Only when no member is the first form alone ("Antibodies" beside "Antibodies, maternal" keeps the qualifier required).
+    if (group.length < 2 || group.some((n) => n.alternatives.some((a) => a.length === firstForm(n).length))) continue;
+    for (const n of group) {
+      const first = firstForm(n);
+      const rest = n.alternatives.flat().filter((w) => !first.includes(w));
+      if (rest.length === 0 || first.length === 0) continue;
+      n.alternatives = [first];
+      n.optional = [...new Set([...n.optional, ...rest])];
+    }
+  }
   const byTitle = new Map<string, TermNode[]>();
   const byAnchor = new Map<string, { node: TermNode; words: string[] }[]>();
   const push = <K, V>(map: Map<K, V[]>, key: K, value: V) => {

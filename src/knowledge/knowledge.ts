@@ -88,7 +88,8 @@ export async function loadKnowledge(dir: string): Promise<Knowledge> {
     combinations: combinations.map((r) => ({ when: list(r.when), code: r.code, source: r.source })),
     chronic: chronic.flatMap((r) => list(r.codes)),
     mainTerms: mainTerms.map((r) => {
-      if (r.rule !== 'never' && r.rule !== 'subterm' && r.rule !== 'prefer') throw new Error(`${file('main-terms.tsv')}: rule of "${r.term}" must be never, subterm or prefer`);
+      if (r.rule !== 'never' && r.rule !== 'subterm' && r.rule !== 'prefer')
+        throw new Error(`${file('main-terms.tsv')}: rule of "${r.term}" must be never, subterm or prefer`);
       return { term: r.term, rule: r.rule, reason: r.reason };
     }),
     encounterCues: cues.map((r) => ({ cue: r.cue, encounter: r.encounter as EncounterCue['encounter'] })),
