@@ -26,8 +26,9 @@ import type { StreamWord } from '../finder/lexicon';
 import type { TermNode } from '../finder/term-index';
 import { wordsOf } from '../finder/words';
 import type { Knowledge } from '../knowledge/knowledge';
-import type { IndexPath, IndexWalker, WalkWords } from './index-walk';
+import type { IndexPath, IndexWalker, PartnerWords, WalkWords } from './index-walk';
 import { noteFactsOf, type Encounter, type NoteFacts } from './note-facts';
+import { resolveCodes } from './resolve-codes';
 import type { TabularRefiner } from './tabular-refine';
 
 export type Setting = 'inpatient' | 'outpatient';
@@ -77,6 +78,11 @@ export interface NoteCoding {
   candidates: IndexCandidate[];
   /** Mentions left out and why (negated, hypothetical, outpatient uncertain, no subterm): counts for evaluation. */
   dropped: { code?: string; why: string }[];
+  /**
+   * Codes of conditions the note names only as absent, hypothetical, a relative's, or (outpatient)
+   * uncertain: no other source (the classifier) may suggest them from this note.
+   */
+  suppressed: string[];
   mentions: number;
 }
 
@@ -117,11 +123,21 @@ export function createIndexCoder(deps: IndexCoderDeps) {
       else own.set(stream[i].norm, [i]);
     }
     if (self) for (const i of m.mainWords) if (!own.has(stream[i].norm)) own.set(stream[i].norm, [i]);
-    const others = new Map<string, Set<number>>();
-    for (const [w, ids] of partners) {
-      const rest = new Set([...ids].filter((id) => id !== m.id));
-      if (rest.size > 0) others.set(w, rest);
-    }
+    // The other mentions' words: a view that leaves this mention out (no copy per mention: notes can hold thousands).
+    const others: PartnerWords = {
+      has: (w) => {
+        const ids = partners.get(w);
+        return !!ids && (ids.size > 1 || !ids.has(m.id));
+      },
+      get: (w) => {
+        const ids = partners.get(w);
+        if (!ids || !ids.has(m.id)) return ids;
+        const rest = new Set(ids);
+        rest.delete(m.id);
+        return rest.size > 0 ? rest : undefined;
+      },
+      keys: () => [...partners.keys()].filter((w) => others.has(w)),
+    };
     const first = m.mainWords[0];
     const last = m.mainWords[m.mainWords.length - 1];
     // An abbreviation's expansion counts a little less than what the note spells out ("DVT of the femoral vein": femoral, not deep).
@@ -304,16 +320,29 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     }
 
     // Combinations: the partner's own code stays only when the combination asks for it.
-    const notes = new Map<string, string[]>();
-    const note = (code: string, text: string) => notes.set(code, [...(notes.get(code) ?? []), text]);
-    const covered = (combination: string, code: string | undefined) =>
-      code !== undefined && codeSet.notesOf(combination, 'useAdditionalCode').some((n) => (n.note.refs ?? []).some((r) => codeSet.matches(code, r)));
+    const notes = new Map<string, Set<string>>();
+    const note = (code: string, text: string) => notes.set(code, (notes.get(code) ?? new Set()).add(text));
+    const coverage = new Map<string, boolean>();
+    const covered = (combination: string, code: string | undefined) => {
+      if (code === undefined) return false;
+      const key = `${combination}|${code}`;
+      let known = coverage.get(key);
+      if (known === undefined) {
+        known = codeSet.notesOf(combination, 'useAdditionalCode').some((n) => (n.note.refs ?? []).some((r) => codeSet.matches(code, r)));
+        coverage.set(key, known);
+      }
+      return known;
+    };
+    // A partner's own codes: those of its mention that are not combinations themselves
+    // ("diabetes with CKD" beside "hypertension with CKD" keeps its code).
+    const ownCodes = new Map<number, string[]>();
+    for (const o of coded) if (o.path.partners.size === 0 && !o.path.viaWith) ownCodes.set(o.a.mention.id, [...(ownCodes.get(o.a.mention.id) ?? []), o.code]);
+    const codedCodes = new Set(coded.map((o) => o.code));
     const absorbed = new Set<number>();
-    for (const c of coded) {
+    for (const c of [...coded]) {
       if (c.path.partners.size === 0) continue;
       for (const p of c.path.partners) {
-        // A partner that is itself a combination ("diabetes with CKD" beside "hypertension with CKD") keeps its code.
-        const partnerCodes = coded.filter((o) => o.a.mention.id === p && o.path.partners.size === 0 && !o.path.viaWith).map((o) => o.code);
+        const partnerCodes = ownCodes.get(p) ?? [];
         if (partnerCodes.length > 0 && partnerCodes.every((pc) => !covered(c.code, pc))) {
           absorbed.add(p);
           for (const pc of partnerCodes) note(c.code, `${pc} is included in this combination code (Index "with", guideline I.A.15)`);
@@ -321,7 +350,8 @@ export function createIndexCoder(deps: IndexCoderDeps) {
       }
       // The mention's own code, when the combination asks for it too (I11.0: use additional code for the heart failure).
       const ownCode = standaloneCode.get(c.a.mention.id);
-      if (ownCode && covered(c.code, ownCode) && !coded.some((o) => o.code === ownCode)) {
+      if (ownCode && covered(c.code, ownCode) && !codedCodes.has(ownCode)) {
+        codedCodes.add(ownCode);
         coded.push({
           a: c.a,
           code: ownCode,
@@ -340,56 +370,24 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     }
     for (const [code, list] of notes) byCode.get(code)?.notes.push(...list);
 
-    applyCombinations(byCode, knowledge, codeSet);
-    removeSubsumed(byCode, codeSet);
-    return { candidates: [...byCode.values()], dropped, mentions: mentions.length };
+    const indexPathOf = (s: MentionSupport) => s.path.filter((p) => !p.startsWith('Tabular:'));
+    const prefix = (a: string[], b: string[]) => a.length < b.length && a.every((x, i) => x === b[i]);
+    resolveCodes(byCode, knowledge.combinations, codeSet, {
+      codeOf: (c) => c.code,
+      make: (code) => ({ code, display: codeSet.get(code)!.title, supports: [], notes: [] }),
+      merge: (into, from, text) => {
+        into.supports = [...new Set([...into.supports, ...from.flatMap((p) => p.supports)])];
+        into.notes = [...new Set([...into.notes, ...from.flatMap((p) => p.notes), text])];
+      },
+      // Its Index path continues the other's path from the same main term ("Fibrillation, atrial" → "…, paroxysmal").
+      finer: (o, c) => o.supports.some((s) => c.supports.every((t) => prefix(indexPathOf(t), indexPathOf(s)))),
+    });
+    const suppressed = new Set<string>();
+    for (const d of dropped) {
+      if (!d.code || d.why === 'no billable code reached' || d.why === 'no subterm') continue;
+      const code = refine(d.code, () => false, facts)?.code;
+      if (code && !byCode.has(code)) suppressed.add(code);
+    }
+    return { candidates: [...byCode.values()], dropped, suppressed: [...suppressed], mentions: mentions.length };
   };
-}
-
-/** Guideline combinations: every `when` code found → the combination code, with their supports. */
-function applyCombinations(byCode: Map<string, IndexCandidate>, knowledge: Knowledge, codeSet: CodeSet): void {
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const rule of knowledge.combinations) {
-      if (!rule.when.every((c) => byCode.has(c)) || !codeSet.isBillable(rule.code)) continue;
-      const parts = rule.when.map((c) => byCode.get(c)!);
-      const target = byCode.get(rule.code) ?? { code: rule.code, display: codeSet.get(rule.code)!.title, supports: [], notes: [] };
-      for (const p of parts) if (p.code !== rule.code) byCode.delete(p.code);
-      target.supports = [...new Set([...target.supports, ...parts.flatMap((p) => p.supports)])];
-      target.notes = [...new Set([...target.notes, ...parts.flatMap((p) => p.notes), `${rule.when.join(' + ')} → ${rule.code} (${rule.source})`])];
-      byCode.set(rule.code, target);
-      changed = rule.when.some((c) => c !== rule.code);
-    }
-  }
-}
-
-/** `code` is its category's unspecified ".9" code and `other` a finer code of the category (I50.9 beside I50.23). */
-function unspecifiedOf(code: string, other: string): boolean {
-  const category = code.slice(0, 3);
-  return code === `${category}.9` && other.startsWith(`${category}.`) && other !== code;
-}
-
-/** A candidate less specific than another about the same condition: its path is a prefix of the other's, or it is an ancestor code. */
-function removeSubsumed(byCode: Map<string, IndexCandidate>, codeSet: CodeSet): void {
-  const all = [...byCode.values()];
-  const prefix = (a: string[], b: string[]) => a.length < b.length && a.every((s, i) => s === b[i]);
-  for (const c of all) {
-    const paths = c.supports.map((s) => s.path.filter((p) => !p.startsWith('Tabular:')));
-    const finer = all.find(
-      (o) =>
-        o !== c &&
-        byCode.has(o.code) &&
-        (codeSet.isAncestor(c.code, o.code) ||
-          unspecifiedOf(c.code, o.code) ||
-          o.supports.some((s) => {
-            const other = s.path.filter((p) => !p.startsWith('Tabular:'));
-            return paths.every((p) => prefix(p, other));
-          })),
-    );
-    if (finer) {
-      byCode.delete(c.code);
-      finer.notes.push(`${c.code} left out: ${finer.code} is more specific for the same condition`);
-      finer.supports.push(...c.supports);
-    }
-  }
 }

@@ -11,12 +11,22 @@
 import { childrenWith, STOP_WORDS, type TermIndex, type TermIndexes, type TermNode } from '../finder/term-index';
 import { wordsOf, type SpellingVariants } from '../finder/words';
 
+/** The words other mentions stand on, by normal form. */
+export interface PartnerWords {
+  has(word: string): boolean;
+  get(word: string): ReadonlySet<number> | undefined;
+  keys(): Iterable<string>;
+}
+
+/** No partner words (a walk on the mention's own words). */
+export const NO_PARTNERS: PartnerWords = { has: () => false, get: () => undefined, keys: () => [] };
+
 /** The words a walk may use. */
 export interface WalkWords {
   /** Normal form → stream indices, in the mention's window. */
   own: ReadonlyMap<string, readonly number[]>;
   /** Normal form → ids of other present mentions whose phrase holds the word ("with" partners). */
-  partners: ReadonlyMap<string, ReadonlySet<number>>;
+  partners: PartnerWords;
   /** How far a window word is from the main term, in words: nearer subterm words win a tie ("atrial fibrillation with rapid ventricular response"). */
   distance(index: number): number;
   /** The main term's own words: documented too ("without heart failure" does not hold for a heart failure mention). */

@@ -19,6 +19,7 @@ import { sectionsOf } from '../evidence/sections';
 import type { Classification, Classifier } from '../model/types';
 import type { Note } from '../note/note';
 import { MAX_PASSAGES, modelEvidenceOf, suggestConditions, type Evidence, type Suggestion, type SuggestTimings } from '../suggest';
+import { resolveCodes } from '../assign/resolve-codes';
 import type { IndexEngine } from './index-engine';
 import type { CandidateFacts, Ranker } from './ranker';
 
@@ -30,6 +31,8 @@ export interface EngineOptions {
   /** Inpatient (default) or outpatient: how uncertain diagnoses are coded. */
   setting?: Setting;
   timings?: SuggestTimings;
+  /** Evaluation only, against corpora that code negated findings: such mentions give candidates too. The service never sets it. */
+  keepSuppressed?: boolean;
 }
 
 export interface Engine {
@@ -120,6 +123,7 @@ export function createEngine(parts: EngineParts): Engine {
         probabilities: classified.map((c) => c?.probabilities),
         setting,
         modelFloor: ranker!.bundle.modelFloor,
+        keepSuppressed: options.keepSuppressed,
       });
 
       const out: Suggestion[] = [];
@@ -163,6 +167,18 @@ export function createEngine(parts: EngineParts): Engine {
           ...(guidance.length > 0 ? { guidance } : {}),
         });
       }
+      // Across sources: the classifier's I10 beside the Index's I12.9 is the combination; E11.9 beside E11.22 less specific.
+      const byCode = new Map(out.map((o) => [o.code, o]));
+      resolveCodes(byCode, index!.knowledge.combinations, index!.codeSet, {
+        codeOf: (o) => o.code,
+        make: (code, parts) => ({ ...parts[0], code, display: index!.codeSet.get(code)!.title, indexPath: undefined, guidance: [] }),
+        merge: (into, from, note) => {
+          into.score = Math.max(into.score, ...from.map((f) => f.score));
+          into.evidence = [...into.evidence, ...from.flatMap((f) => f.evidence)].slice(0, MAX_PASSAGES);
+          into.guidance = [...new Set([...(into.guidance ?? []), note])];
+        },
+      });
+      out.splice(0, out.length, ...byCode.values());
       const diagnostic = (s: Suggestion) =>
         s.evidence.some((e) => e.context?.status === 'present' && DIAGNOSTIC_SECTIONS.has(e.context.section?.kind ?? 'other'));
       out.sort((a, b) => Number(diagnostic(b)) - Number(diagnostic(a)) || b.score - a.score || a.code.localeCompare(b.code));
@@ -180,16 +196,20 @@ function rankSupport(s: MentionSupport): number {
 /** What the ranker reads of a candidate. */
 export function factsOf(c: Pick<Candidate, 'code' | 'supports' | 'modelProbability'>, index: IndexEngine): CandidateFacts {
   const supports = c.supports.map((s) => s.support);
+  // History codes (personal, family: guideline I.C.21.c.4) are decided by the rule; CodiEsp,
+  // which trains the ranker, almost never codes them, so it has nothing to say of them. They
+  // are weighed as the plain mention of a condition: present, one subterm deep, no section.
+  const history = supports.length > 0 && supports.every((s) => s.rationale === 'personal-history' || s.rationale === 'family-history');
   return {
     code: c.code,
     index: supports.length > 0,
     ...(c.modelProbability !== undefined ? { modelProbability: c.modelProbability } : {}),
     mentions: supports.length,
-    pathScore: Math.max(0, ...supports.map((s) => s.score)),
+    pathScore: history ? 1 : Math.max(0, ...supports.map((s) => s.score)),
     defaulted: supports.length > 0 && supports.every((s) => s.defaulted),
     unspecified: /\bunspecified\b/i.test(index.codeSet.get(c.code)?.title ?? ''),
-    rationales: [...new Set(supports.map((s) => s.rationale))],
-    sections: supports.map((s) => s.section?.kind),
+    rationales: history ? ['present'] : [...new Set(supports.map((s) => s.rationale))],
+    sections: history ? [undefined] : supports.map((s) => s.section?.kind),
     table: supports.some((s) => s.table !== undefined),
     combination: supports.some((s) => s.combination),
   };
@@ -245,8 +265,13 @@ export function candidatesOf(input: {
     index.codeSet.isBillable(code) ? index.codeSet.normalize(code) : index.refine(code, () => false, { encounter: 'initial' })?.code;
   const labelCodes = labels.map(billable);
   const candidates = new Map<string, Candidate>();
+  // Categories the notes name only as absent, hypothetical or a relative's: the classifier's
+  // reading of them ("she denied fever" scoring fever) never becomes a suggestion.
+  const suppressed = new Set<string>();
   input.texts.forEach((text, n) => {
-    for (const c of index.codeNote(text, input.setting, { keepSuppressed: input.keepSuppressed }).candidates) {
+    const coding = index.codeNote(text, input.setting, { keepSuppressed: input.keepSuppressed });
+    for (const code of coding.suppressed) suppressed.add(code.slice(0, 3));
+    for (const c of coding.candidates) {
       const entry = candidates.get(c.code) ?? { code: c.code, display: c.display, supports: [], notes: [] };
       entry.supports.push(...c.supports.map((support) => ({ note: n, support })));
       entry.notes.push(...c.notes.filter((t) => !entry.notes.includes(t)));
@@ -260,7 +285,7 @@ export function candidatesOf(input: {
       const p = probabilities[label];
       if (!code) continue;
       const known = candidates.get(code);
-      if (!known && p < input.modelFloor) continue;
+      if (!known && (p < input.modelFloor || suppressed.has(code.slice(0, 3)))) continue;
       const entry = known ?? { code, display: index.codeSet.get(code)!.title, supports: [], notes: [] };
       if (entry.modelProbability === undefined || p > entry.modelProbability) {
         entry.modelProbability = p;

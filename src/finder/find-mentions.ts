@@ -205,7 +205,7 @@ function windowOf(text: string, stream: readonly StreamWord[], mentions: readonl
   // A list number ("3." opening "3. Type 2 diabetes ... stage 3b") is not a word of the condition.
   const enumerator = (j: number) =>
     /^\d{1,2}$/.test(stream[j].norm) && stream[j].start <= mention.clause.start + 1 && /^[.)]/.test(text.slice(stream[j].end, stream[j].end + 1));
-  for (let j = 0; j < stream.length && stream[j].start < mention.clause.start + 4; j++) if (enumerator(j)) own.add(j);
+  for (let j = first; j >= 0 && stream[j].start >= mention.clause.start; j--) if (enumerator(j)) own.add(j);
   const out: number[] = [];
   for (let j = first - 1, n = 0; inClause(j) && n < WINDOW_WORDS; j--, n++) {
     // Cut only between this mention and its neighbour, so "pneumonia, RLL, community acquired" stays whole.

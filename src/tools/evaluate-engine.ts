@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCommand, UsageError } from '../cli/command';
-import type { Candidate } from '../engine/engine';
+import { createEngine, type EngineMode } from '../engine/engine';
 import { loadIndexEngine, type IndexEngine } from '../engine/index-engine';
 import { loadRanker, type Ranker } from '../engine/ranker';
 import { createClassifier } from '../model/classifier';
@@ -49,7 +49,7 @@ export interface SetFigures {
 
 /** One document's ranked candidates (confidence), suggestions and gold. */
 export interface DocResult {
-  ranked: { code: string; confidence: number; candidate?: Candidate }[];
+  ranked: { code: string; confidence: number }[];
   predicted: Set<string>;
   gold: Set<string>;
 }
@@ -162,44 +162,44 @@ async function probabilitiesOf(classifier: Classifier, texts: readonly string[])
   return out;
 }
 
-/** Ranked candidates and decisions of each document for one engine mode. */
-function resultsOf(
+/**
+ * Each document's candidates ranked by confidence (for MAP and candidate recall) and the
+ * engine's own suggestions (engine.suggest: the same decisions the service makes).
+ */
+async function resultsOf(
   setup: EngineSetup,
   docs: readonly GoldDoc[],
-  mode: 'both' | 'index',
+  mode: EngineMode,
   probabilities: readonly Float32Array[],
   keepSuppressed = false,
-): DocResult[] {
-  const ranker = setup.rankers[mode];
-  const rows = candidateRows(docs, {
-    index: setup.index,
-    labels: setup.classifier.info.labels.map((l) => l.code),
-    probabilities: mode === 'both' ? probabilities : docs.map(() => undefined),
-    setting: 'inpatient',
-    modelFloor: ranker.bundle.modelFloor,
-    keepSuppressed,
-  });
-  return docs.map((d, i) => {
-    const ranked = rows
-      .filter((r) => r.doc === i)
-      .map((r) => ({ code: r.candidate.code, confidence: ranker.confidence(r.facts), candidate: r.candidate }))
-      .sort((a, b) => b.confidence - a.confidence || a.code.localeCompare(b.code));
-    return { ranked, predicted: new Set(ranked.filter((r) => r.confidence >= ranker.bundle.threshold).map((r) => r.code)), gold: new Set(d.gold) };
-  });
-}
-
-/** ENGINE=model: the classifier's own decisions, as billable codes, without catch-alls. */
-function modelResultsOf(setup: EngineSetup, docs: readonly GoldDoc[], probabilities: readonly Float32Array[]): DocResult[] {
-  const { classifier, index } = setup;
-  const catchAll = new Set(index.knowledge.catchAll);
-  const thresholds = classifier.info.thresholds;
-  return docs.map((d, i) => {
-    const ranked = classifier.info.labels
-      .map((l, k) => ({ code: l.code, confidence: probabilities[i][k], threshold: thresholds.perCode?.[l.code] ?? thresholds.global }))
-      .filter((r) => !catchAll.has(r.code))
-      .sort((a, b) => b.confidence - a.confidence);
-    return { ranked, predicted: new Set(ranked.filter((r) => r.confidence >= r.threshold).map((r) => r.code)), gold: new Set(d.gold) };
-  });
+): Promise<DocResult[]> {
+  const ranker = mode === 'model' ? undefined : setup.rankers[mode];
+  const engine = createEngine({ mode, classifier: setup.classifier, index: setup.index, ranker });
+  const rows = ranker
+    ? candidateRows(docs, {
+        index: setup.index,
+        labels: setup.classifier.info.labels.map((l) => l.code),
+        probabilities: mode === 'both' ? probabilities : docs.map(() => undefined),
+        setting: 'inpatient',
+        modelFloor: ranker.bundle.modelFloor,
+        keepSuppressed,
+      })
+    : [];
+  const out: DocResult[] = [];
+  for (const [i, d] of docs.entries()) {
+    const ranked = ranker
+      ? rows
+          .filter((r) => r.doc === i)
+          .map((r) => ({ code: r.candidate.code, confidence: ranker.confidence(r.facts) }))
+          .sort((a, b) => b.confidence - a.confidence || a.code.localeCompare(b.code))
+      : setup.classifier.info.labels.map((l, k) => ({ code: l.code, confidence: probabilities[i][k] })).sort((a, b) => b.confidence - a.confidence);
+    const suggestions = await engine.suggest([{ text: d.text, source: { display: d.id, contentIndex: 0, contentType: 'text/plain' } }], {
+      setting: 'inpatient',
+      ...(keepSuppressed ? { keepSuppressed, suppress: [] } : {}),
+    });
+    out.push({ ranked, predicted: new Set(suggestions.map((s) => s.code)), gold: new Set(d.gold) });
+  }
+  return out;
 }
 
 export interface EngineEvaluation {
@@ -239,8 +239,8 @@ export async function evaluateEngine(options: {
     const top50 = new Set(classifier.info.labels.map((l) => l.code));
     const engines: EngineEvaluation['engines'] = {};
     for (const mode of ['both', 'index'] as const) {
-      const results = resultsOf(setup, docs, mode, probabilities);
-      const loose = resultsOf(setup, docs, mode, probabilities, true);
+      const results = await resultsOf(setup, docs, mode, probabilities);
+      const loose = await resultsOf(setup, docs, mode, probabilities, true);
       const confidences = results.flatMap((r) => r.ranked.map((c) => c.confidence));
       const labels = results.flatMap((r) => r.ranked.map((c) => (r.gold.has(c.code) ? 1 : 0) as 0 | 1));
       const calibration = calibrationError(confidences, labels);
@@ -256,7 +256,7 @@ export async function evaluateEngine(options: {
         },
       };
     }
-    const modelResults = modelResultsOf(setup, docs, probabilities);
+    const modelResults = await resultsOf(setup, docs, 'model', probabilities);
     engines.model = { full: figuresOf(modelResults), top50: figuresOf(modelResults, top50) };
 
     let mtsamples: EngineEvaluation['mtsamples'];
@@ -276,7 +276,7 @@ export async function evaluateEngine(options: {
           catchAll: all.filter((c) => catchAll.has(c)).length,
         };
       };
-      for (const mode of ['both', 'index'] as const) mtsamples[mode] = shares(resultsOf(setup, noteDocs, mode, noteProbabilities));
+      for (const mode of ['both', 'index'] as const) mtsamples[mode] = shares(await resultsOf(setup, noteDocs, mode, noteProbabilities));
       // The classifier alone, before the catch-all list: what the service suggested until now.
       const raw = noteDocs.map((_, i) => {
         const t = classifier.info.thresholds;
@@ -284,7 +284,7 @@ export async function evaluateEngine(options: {
       });
       const rawAll = raw.flat();
       mtsamples.model = {
-        ...shares(modelResultsOf(setup, noteDocs, noteProbabilities)),
+        ...shares(await resultsOf(setup, noteDocs, 'model', noteProbabilities)),
         catchAllShareBefore: round(rawAll.filter((c) => catchAll.has(c)).length / Math.max(1, rawAll.length)),
       };
     }

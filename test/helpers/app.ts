@@ -47,7 +47,7 @@ export function seqIds(): () => string {
  * what the endpoints do need no tokens; test/http/auth*.test.ts pass `{ auth: 'on', ... }`.
  * @param overrides - configuration overrides
  */
-export async function createTestApp(overrides: Partial<Config> = {}) {
+export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -61,7 +61,7 @@ export async function createTestApp(overrides: Partial<Config> = {}) {
   const store = openSqliteStore(config.storePath);
   const app = createApp({
     config,
-    classifier,
+    ...(analyzer ? { analyzer } : { classifier }),
     log: createLogger(config.logLevel, destination),
     store,
     newId: seqIds(),

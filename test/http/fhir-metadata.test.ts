@@ -50,6 +50,8 @@ test('the OperationDefinition declares a side-effect-free type-level operation',
   expect(op.parameter!.map((p) => [p.name, p.use, p.min, p.max, p.type])).toEqual([
     ['document', 'in', 1, '*', 'DocumentReference'],
     ['recordedCondition', 'in', 0, '*', 'Condition'],
+    ['setting', 'in', 0, '1', 'code'],
+    ['encounter', 'in', 0, '1', 'Encounter'],
     ['return', 'out', 1, '1', 'Bundle'],
   ]);
 });

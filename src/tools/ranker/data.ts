@@ -10,7 +10,7 @@
 import type { Setting } from '../../assign/code-note';
 import { candidatesOf, factsOf, type Candidate } from '../../engine/engine';
 import type { IndexEngine } from '../../engine/index-engine';
-import { featuresOf, FEATURES, type CandidateFacts, type RankerBundle } from '../../engine/ranker';
+import { featuresOf, FEATURES, type CandidateFacts, type FeatureName, type RankerBundle } from '../../engine/ranker';
 import type { Doc } from '../train/dataset';
 
 export interface GoldDoc extends Doc {
@@ -94,8 +94,8 @@ export function priorsOf(docs: readonly GoldDoc[]): Pick<RankerBundle, 'priors' 
   return { priors, defaultPrior: Number(Math.log(1 / n).toFixed(4)) };
 }
 
-/** A row's feature vector, in FEATURES order. */
-export function vectorOf(facts: CandidateFacts, priors: Pick<RankerBundle, 'priors' | 'defaultPrior'>): number[] {
+/** A row's feature vector, in the order of `features` (default: every feature). */
+export function vectorOf(facts: CandidateFacts, priors: Pick<RankerBundle, 'priors' | 'defaultPrior'>, features: readonly FeatureName[] = FEATURES): number[] {
   const f = featuresOf(facts, priors);
-  return FEATURES.map((name) => f[name]);
+  return features.map((name) => f[name]);
 }

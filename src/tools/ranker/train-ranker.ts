@@ -19,10 +19,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCommand, UsageError } from '../../cli/command';
 import { loadIndexEngine } from '../../engine/index-engine';
-import { FEATURES, type RankerBundle } from '../../engine/ranker';
+import { FEATURES, type FeatureName, type RankerBundle } from '../../engine/ranker';
 import { DEFAULT_MODEL_DIR, PROJECT_ROOT, SOFTWARE_VERSION } from '../../paths';
 import { codiespSplits } from '../train/dataset';
-import { candidateRows, goldDocsOf, priorsOf, vectorOf, type GoldDoc, type Scored } from './data';
+import { candidateRows, goldDocsOf, priorsOf, vectorOf as vectorOfFeatures, type GoldDoc, type Scored } from './data';
 import { bestThreshold, calibrationError, fitIsotonic, fitLogistic, scaleOf, scoreOf, type Sample } from './fit';
 
 export interface TrainRankerOptions {
@@ -37,8 +37,29 @@ export interface TrainRankerOptions {
   folds: number;
   modelFloor: number;
   lambda: number;
+  /** Features left out of the model (by name). */
+  exclude?: readonly FeatureName[];
   log?: (line: string) => void;
 }
+
+/**
+ * Features the rankers leave out by default, because CodiEsp's labels teach the opposite of
+ * what discharge-summary coding needs: its annotators code hypertension and CKD apart rather
+ * than the guideline's combination (combination), its label distribution is that of case
+ * reports (categoryPrior, injuryChapter, statusChapter), its tables' codes follow the Spanish
+ * edition's habits (table), and it seldom codes family or personal history (familyHistory,
+ * personalHistory), which the guidelines require (I.C.21.c.4). Trained on, they would push
+ * guideline-correct codes of discharge summaries below the threshold.
+ */
+export const EXCLUDED_FEATURES: readonly FeatureName[] = [
+  'categoryPrior',
+  'combination',
+  'table',
+  'injuryChapter',
+  'statusChapter',
+  'familyHistory',
+  'personalHistory',
+];
 
 const round = (v: number, digits = 4) => Number(v.toFixed(digits));
 
@@ -54,6 +75,9 @@ function trainMode(
   folds: readonly number[],
   options: TrainRankerOptions,
 ): ModeResult {
+  const exclude = options.exclude ?? EXCLUDED_FEATURES;
+  const features = FEATURES.filter((f) => !exclude.includes(f));
+  const vectorOf = (facts: Scored['facts'], priors: Pick<RankerBundle, 'priors' | 'defaultPrior'>) => vectorOfFeatures(facts, priors, features);
   const k = Math.max(...folds) + 1;
   const oofScores = new Array<number>(rows.length).fill(0);
   for (let fold = 0; fold < k; fold++) {
@@ -92,7 +116,7 @@ function trainMode(
     name: `icd10-cds-ranker-${mode}`,
     version: SOFTWARE_VERSION,
     mode,
-    features: FEATURES,
+    features,
     scale: { mean: scale.mean.map((v) => round(v, 6)), std: scale.std.map((v) => round(v, 6)) },
     weights: weights.map((v) => round(v, 6)),
     calibration,
@@ -159,6 +183,7 @@ runCommand(module, 'train:ranker', async () => {
       folds: { type: 'string', default: '5' },
       floor: { type: 'string', default: '0.1' },
       lambda: { type: 'string', default: '1' },
+      exclude: { type: 'string' },
     },
   });
   if (!values.data)
@@ -174,6 +199,7 @@ runCommand(module, 'train:ranker', async () => {
     folds: Number(values.folds),
     modelFloor: Number(values.floor),
     lambda: Number(values.lambda),
+    ...(values.exclude !== undefined ? { exclude: values.exclude.split(',').filter(Boolean) as FeatureName[] } : {}),
     log: (line) => console.error(line),
   });
   return bundles.map((b) => ({ mode: b.mode, threshold: b.threshold, metrics: b.metrics }));
