@@ -114,6 +114,13 @@ export function createIndexCoder(deps: IndexCoderDeps) {
   const historyFamily = walker.resolve('History, family');
   const chronic = knowledge.chronic.map((p) => p.replace('.', ''));
   const isChronic = (code: string) => chronic.some((p) => code.replace('.', '').startsWith(p));
+  // Path steps are Index titles, a finite set: their words are cached.
+  const stepWords = new Map<string, string[]>();
+  const wordsOfStep = (step: string): string[] => {
+    let words = stepWords.get(step);
+    if (!words) stepWords.set(step, (words = wordsOf(step.replace(/^see (also )?/, ''), knowledge.spelling).map((w) => w.norm)));
+    return words;
+  };
 
   const wordsOfMention = (stream: readonly StreamWord[], m: Mention, partners: Map<string, Set<number>>, self: boolean): WalkWords => {
     const own = new Map<string, number[]>();
@@ -283,7 +290,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
       const m = a.mention;
       const own = wordsOfMention(stream, m, new Map(), true).own;
       // The words of the Index path are documented too: "leg - see Cellulitis, lower limb" said lower limb.
-      const pathWords = new Set(a.chosen.steps.flatMap((t) => wordsOf(t.replace(/^see (also )?/, ''), knowledge.spelling).map((w) => w.norm)));
+      const pathWords = new Set(a.chosen.steps.flatMap(wordsOfStep));
       const refined = refine(a.chosen.code, (w) => own.has(w) || pathWords.has(w), facts);
       if (!refined) {
         dropped.push({ code: a.chosen.code, why: 'no billable code reached' });

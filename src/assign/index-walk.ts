@@ -93,12 +93,24 @@ export interface IndexWalker {
  * @param spelling - British-to-US variants
  */
 export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVariants): IndexWalker {
-  const norm = (text: string) => wordsOf(text, spelling).map((w) => w.norm);
+  // Every text normalized here is the Index's own (titles, references), a finite set: cache it.
+  const normalized = new Map<string, string[]>();
+  const norm = (text: string): string[] => {
+    let words = normalized.get(text);
+    if (!words) normalized.set(text, (words = wordsOf(text, spelling).map((w) => w.norm)));
+    return words;
+  };
+  const joined = new Map<string, string>();
+  const normJoined = (text: string): string => {
+    let j = joined.get(text);
+    if (j === undefined) joined.set(text, (j = norm(text).join(' ')));
+    return j;
+  };
 
   /** The child of `node` whose title is `segment` (by words), if any. */
   const childTitled = (node: TermNode, segment: string): TermNode | undefined => {
-    const want = norm(segment).join(' ');
-    return node.children.find((c) => norm(c.title).join(' ') === want || c.alternatives.some((a) => a.join(' ') === want));
+    const want = normJoined(segment);
+    return node.children.find((c) => normJoined(c.title) === want || c.alternatives.some((a) => a.join(' ') === want));
   };
 
   /** The segments of a reference, and the words it asks for after "by type" ("…, by type as diastolic or systolic, chronic"). */
@@ -121,7 +133,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     if (segments.length === 0) return undefined;
     // Several main terms may share the first form ("Fracture, burst" … "Fracture, traumatic"):
     // the one holding the next segment.
-    const mains = index.byTitle.get(norm(segments[0]).join(' ')) ?? [];
+    const mains = index.byTitle.get(normJoined(segments[0])) ?? [];
     const own = from ? rootOf(from) : undefined;
     const holding = segments[1] ? mains.filter((m) => childTitled(m, segments[1])) : mains;
     let node = (own && holding.includes(own) ? own : undefined) ?? holding[0] ?? mains.find((m) => m.optional.length === 0) ?? mains[0];
@@ -236,9 +248,9 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
           .split(',')
           .slice(1)
           .map((x) => x.trim())) {
-          const want = norm(segment).join(' ');
+          const want = normJoined(segment);
           const next: TermNode | undefined = target?.children.find(
-            (ch) => norm(ch.title).join(' ') === want || ch.alternatives.some((a) => a.join(' ') === want),
+            (ch) => normJoined(ch.title) === want || ch.alternatives.some((a) => a.join(' ') === want),
           );
           if (!next) break;
           target = next;
