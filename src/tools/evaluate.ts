@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate -- --data <file.jsonl> [--model <bundle dir>]`: figures of a bundle on
+ * `npm run evaluate:model -- --data <file.jsonl> [--model <bundle dir>]`: figures of a bundle on
  * labelled documents, through the exact serving path (tokenizer, windows, onnxruntime,
  * pooling, the bundle's thresholds). Prints JSON.
  *
@@ -89,6 +89,6 @@ runCommand(module, 'evaluation', () => {
       'with-assertions': { type: 'boolean', default: false },
     },
   });
-  if (!values.data) throw new UsageError('usage: npm run evaluate -- --data <file.jsonl | CodiEsp dir> [--model <bundle dir>] [--with-assertions]');
+  if (!values.data) throw new UsageError('usage: npm run evaluate:model -- --data <file.jsonl | CodiEsp dir> [--model <bundle dir>] [--with-assertions]');
   return evaluate(values.data, values.model!, values['with-assertions'] ? { suppress: DEFAULT_SUPPRESSED } : {});
 });

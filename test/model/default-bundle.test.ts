@@ -3,7 +3,7 @@
  * figures recorded in its config.json (and MODEL_CARD.md):
  * - always, on the committed reference slice (metrics.referenceSlice);
  * - when CODIESP_DIR names the CodiEsp directory (.ci/run sets it where the data exists), on
- *   the held-out test split (metrics.test), exactly what `npm run evaluate -- --data <dir>`
+ *   the held-out test split (metrics.test), exactly what `npm run evaluate:model -- --data <dir>`
  *   prints.
  * Tolerance: 0.005 on every figure. The same bytes on the same runtime give identical
  * scores; across CPUs, float rounding could move one score across its threshold, which shifts

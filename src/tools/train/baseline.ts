@@ -12,7 +12,7 @@
  * out-of-fold micro-F1 (for each fold, a model fitted on the other folds scores it), writes
  * the chosen setting's out-of-fold probabilities, then refits it on all training documents
  * and writes its test probabilities; it does not see thresholds or report figures.
- * Prints JSON shaped like `npm run evaluate`'s output: `metrics` on test (with thresholds
+ * Prints JSON shaped like `npm run evaluate:model`'s output: `metrics` on test (with thresholds
  * tuned out of fold), `crossValidationMetrics` out of fold (optimistic: the thresholds and
  * hyper-parameters were chosen on them), and writes the same to `<work>/result.json`.
  * Progress goes to stderr.
@@ -63,7 +63,7 @@ export interface BaselineTraining {
 }
 
 /**
- * The baseline's figures, shaped like `npm run evaluate`'s output: `metrics` on test,
+ * The baseline's figures, shaped like `npm run evaluate:model`'s output: `metrics` on test,
  * `crossValidationMetrics` on the out-of-fold probabilities of the training documents.
  */
 export interface BaselineEvaluation {
