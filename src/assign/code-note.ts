@@ -122,9 +122,13 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     return words;
   };
 
+  // Per note: the words a "without" rules out ("without complications"), never a subterm's support.
+  const ruledOutOf = new WeakMap<readonly StreamWord[], ReadonlySet<number>>();
   const wordsOfMention = (stream: readonly StreamWord[], m: Mention, partners: Map<string, Set<number>>, self: boolean): WalkWords => {
     const own = new Map<string, number[]>();
+    const ruledOut = ruledOutOf.get(stream);
     for (const i of m.window) {
+      if (ruledOut?.has(i)) continue;
       const list = own.get(stream[i].norm);
       if (list) list.push(i);
       else own.set(stream[i].norm, [i]);
@@ -170,6 +174,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const clauses = passagesOf(text);
     const sections = sectionsOf(text);
     const { stream, mentions } = finder.find(text, clauses);
+    ruledOutOf.set(stream, ruledOutByWithout(stream, text));
     const facts: NoteFacts = noteFactsOf(stream, deps.cues);
     const dropped: NoteCoding['dropped'] = [];
 
@@ -219,10 +224,31 @@ export function createIndexCoder(deps: IndexCoderDeps) {
       partners.set(stream[i].norm, set);
     }
 
+    const byId = new Map(assigned.map((a) => [a.mention.id, a]));
+    /**
+     * A partner is the condition the "with" subterm names: its main term is among the subterm's
+     * words ("chronic kidney disease" for CKD), or the combination code asks for its code
+     * (I12.9 "use additional code … N18"). An acute kidney injury shares the word "kidney" with
+     * "kidney complications" but is neither, so it is coded on its own.
+     */
+    const partnerFits = (path: IndexPath, id: number): boolean => {
+      const partner = byId.get(id);
+      if (!partner) return false;
+      const words = new Set(path.steps.slice(1).flatMap(wordsOfStep));
+      if (partner.mention.mainWords.some((i) => words.has(stream[i].norm))) return true;
+      const code = path.code?.replace(/[.-]+$/, '');
+      const partnerCode = partner.standalone.code?.replace(/[.-]+$/, '');
+      if (!code || !partnerCode || !codeSet.exists(code)) return false;
+      return (['useAdditionalCode', 'codeAlso', 'codeFirst'] as const).some((kind) =>
+        codeSet.notesOf(code, kind).some(({ note }) => note.refs?.some((ref) => codeSet.matches(partnerCode, ref))),
+      );
+    };
+
     for (const a of assigned) {
       const m = a.mention;
       const combined = walker.walk(m.main, wordsOfMention(stream, m, partners, false));
-      const path = combined.partners.size > 0 && combined.score > a.standalone.score ? combined : a.standalone;
+      const fits = [...combined.partners].every((id) => partnerFits(combined, id));
+      const path = fits && combined.partners.size > 0 && combined.score > a.standalone.score ? combined : a.standalone;
       if (m.needsSubterm && path.score === 0) {
         dropped.push({ why: 'no subterm' });
         continue;
@@ -397,4 +423,20 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     }
     return { candidates: [...byCode.values()], dropped, suppressed: [...suppressed], mentions: mentions.length };
   };
+}
+
+/** How many words after "without" it rules out, up to a comma, semicolon or full stop. */
+const WITHOUT_SCOPE = 4;
+
+/** Stream indices of the words a "without" (or "w/o") in the note rules out. */
+function ruledOutByWithout(stream: readonly StreamWord[], text: string): Set<number> {
+  const out = new Set<number>();
+  for (let i = 0; i < stream.length; i++) {
+    if (stream[i].norm !== 'without') continue;
+    for (let j = i + 1; j < stream.length && j <= i + WITHOUT_SCOPE; j++) {
+      if (/[,;.:]/.test(text.slice(stream[j - 1].end, stream[j].start))) break;
+      out.add(j);
+    }
+  }
+  return out;
 }
