@@ -85,14 +85,17 @@ export function scoreOf(x: readonly number[], scale: { mean: number[]; std: numb
 
 /**
  * Isotonic regression of labels on scores (pool adjacent violators): increasing knots, at the
- * mean score of each pooled block with the block's rate of positives.
+ * mean score of each pooled block with the block's rate of positives. The rate is Laplace's
+ * (positives + 1) / (n + 2): a block of 40 right answers out of 40 shows 0.98, not a certainty
+ * that 40 cases cannot earn.
  */
 export function fitIsotonic(scores: readonly number[], labels: readonly (0 | 1)[]): { x: number[]; y: number[] } {
   const order = scores.map((_s, i) => i).sort((a, b) => scores[a] - scores[b]);
   const blocks: { sum: number; n: number; x: number }[] = [];
+  const rate = (b: { sum: number; n: number }) => (b.sum + 1) / (b.n + 2);
   for (const i of order) {
     blocks.push({ sum: labels[i], n: 1, x: scores[i] });
-    while (blocks.length > 1 && blocks[blocks.length - 2].sum / blocks[blocks.length - 2].n >= blocks[blocks.length - 1].sum / blocks[blocks.length - 1].n) {
+    while (blocks.length > 1 && rate(blocks[blocks.length - 2]) >= rate(blocks[blocks.length - 1])) {
       const b = blocks.pop()!;
       const a = blocks[blocks.length - 1];
       a.x = (a.x * a.n + b.x * b.n) / (a.n + b.n);
@@ -101,7 +104,7 @@ export function fitIsotonic(scores: readonly number[], labels: readonly (0 | 1)[
     }
   }
   const round = (v: number) => Number(v.toFixed(6));
-  return { x: blocks.map((b) => round(b.x)), y: blocks.map((b) => round(b.sum / b.n)) };
+  return { x: blocks.map((b) => round(b.x)), y: blocks.map((b) => round(rate(b))) };
 }
 
 /** Expected calibration error over `bins` equal-width bins, and the bins (for the reliability plot). */
