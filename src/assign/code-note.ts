@@ -126,13 +126,14 @@ export function createIndexCoder(deps: IndexCoderDeps) {
   const ruledOutOf = new WeakMap<readonly StreamWord[], ReadonlySet<number>>();
   const wordsOfMention = (stream: readonly StreamWord[], m: Mention, partners: Map<string, Set<number>>, self: boolean): WalkWords => {
     const own = new Map<string, number[]>();
-    const ruledOut = ruledOutOf.get(stream);
+    const ruledOutAt = ruledOutOf.get(stream);
     for (const i of m.window) {
-      if (ruledOut?.has(i)) continue;
       const list = own.get(stream[i].norm);
       if (list) list.push(i);
       else own.set(stream[i].norm, [i]);
     }
+    // A word is ruled out when every place the window has it follows a "without".
+    const ruledOut = new Set([...own].filter(([, at]) => ruledOutAt && at.every((i) => ruledOutAt.has(i))).map(([w]) => w));
     if (self) for (const i of m.mainWords) if (!own.has(stream[i].norm)) own.set(stream[i].norm, [i]);
     // The other mentions' words: a view that leaves this mention out (no copy per mention: notes can hold thousands).
     const others: PartnerWords = {
@@ -153,7 +154,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const last = m.mainWords[m.mainWords.length - 1];
     // An abbreviation's expansion counts a little less than what the note spells out ("DVT of the femoral vein": femoral, not deep).
     const distance = (i: number) => (i < first ? first - i : i > last ? i - last : 0) + (stream[i].expanded ? 3 : 0);
-    return { own, partners: others, distance, main: new Set(m.mainWords.map((i) => stream[i].norm)) };
+    return { own, partners: others, distance, main: new Set(m.mainWords.map((i) => stream[i].norm)), ...(ruledOut.size > 0 ? { ruledOut } : {}) };
   };
 
   /** A history walk ("History, personal", "History, family") with the mention's own words. */

@@ -31,6 +31,8 @@ export interface WalkWords {
   distance(index: number): number;
   /** The main term's own words: documented too ("without heart failure" does not hold for a heart failure mention). */
   main?: ReadonlySet<string>;
+  /** Words a "without" rules out in the note ("without complications"): they support only a subterm that says no ("no loss of consciousness"). */
+  ruledOut?: ReadonlySet<string>;
 }
 
 export interface IndexPath {
@@ -175,8 +177,10 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     const main = words?.main;
     // "no loss of consciousness" is written "without loss of consciousness" as often.
     const usable = (w: string) => available(w) || (main?.has(w) ?? false) || (w === 'no' && available('without'));
+    const ruledOut = words?.ruledOut;
     for (const alt of child.alternatives) {
       if (alt.length === 0 || !alt.every(usable) || (main && alt.every((w) => main.has(w)))) continue;
+      if (ruledOut && !alt.includes('no') && !alt.includes('without') && alt.some((w) => ruledOut.has(w))) continue;
       best = Math.max(best, alt.reduce((n, w) => n + weightOf(w, words), 0) + 0.25 * child.optional.filter(available).length);
     }
     return best;
@@ -249,9 +253,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
           .slice(1)
           .map((x) => x.trim())) {
           const want = normJoined(segment);
-          const next: TermNode | undefined = target?.children.find(
-            (ch) => normJoined(ch.title) === want || ch.alternatives.some((a) => a.join(' ') === want),
-          );
+          const next: TermNode | undefined = target?.children.find((ch) => normJoined(ch.title) === want || ch.alternatives.some((a) => a.join(' ') === want));
           if (!next) break;
           target = next;
         }
@@ -351,7 +353,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       if (child.prefix === 'without') {
         // "without heart failure": the path when heart failure is documented nowhere, mention or partner.
         const documented = child.alternatives.some(
-          (alt) => alt.length > 0 && alt.every((w) => words.own.has(w) || words.partners.has(w) || words.main?.has(w)),
+          (alt) => alt.length > 0 && alt.every((w) => (words.own.has(w) && !words.ruledOut?.has(w)) || words.partners.has(w) || words.main?.has(w)),
         );
         if (documented) return;
         const sub = walkFrom(child, words, hops, false);
