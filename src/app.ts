@@ -24,6 +24,7 @@ import { createSuggestionService, type SuggestionService } from './analysis/sugg
 import type { Classifier } from './model/types';
 import type { Services } from './services';
 import type { Store } from './store/store';
+import type { CodingRules } from './rules/load-rules';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -40,6 +41,8 @@ export interface AppDeps {
   now?: () => Date;
   /** In-flight requests and the SIGTERM drain (main.ts shares it with the server). */
   drain?: DrainState;
+  /** The code set and the coding-rule checks (delta coding, findings). */
+  coding: CodingRules;
 }
 
 /**
@@ -55,7 +58,7 @@ export function suggestionServiceOf(app: express.Express): SuggestionService {
  * @param deps - configuration, the loaded classifier, the logger, the store and optional id/clock sources
  */
 export function createApp(deps: AppDeps): express.Express {
-  const { analyzer: given, classifier, ...rest } = deps;
+  const { analyzer: given, classifier, coding, ...rest } = deps;
   const analyzer = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
   if (!analyzer) throw new Error('createApp needs an analyzer or a classifier');
   const suggestions = createSuggestionService({
@@ -73,6 +76,8 @@ export function createApp(deps: AppDeps): express.Express {
     ...rest,
     model: analyzer.info,
     suggestions,
+    codeSet: coding.codeSet,
+    rules: coding.rules,
     trustedClients: trustedClientsOf(deps.config),
     drain: deps.drain ?? createDrainState(),
   };

@@ -9,6 +9,7 @@ import { trustedClientsOf } from './auth/trusted-clients';
 import { loadConfig } from './config';
 import { createDrainState, drainServer } from './http/drain';
 import { createLogger } from './log';
+import { loadCodingRules } from './rules/load-rules';
 import { openSqliteStore } from './store/sqlite';
 
 async function main() {
@@ -35,8 +36,10 @@ async function main() {
   log.info({ model: { name, version, labels: labels.length }, engine, workers: config.analysisWorkers, ms: Date.now() - started }, 'model loaded');
   if (!clinicallyMeaningful) log.warn({ model: name }, 'this model is a test model: its suggestions are not clinically meaningful');
 
+  const coding = await loadCodingRules(config.codeSetDir, config.knowledgeDir);
+  log.info({ codeSet: coding.codeSet.version }, 'code set loaded');
   const drain = createDrainState();
-  const app = createApp({ config, analyzer, log, store, drain });
+  const app = createApp({ config, analyzer, log, store, drain, coding });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     log.info({ host: config.host, port: typeof address === 'object' && address ? address.port : config.port }, 'listening');

@@ -9,6 +9,8 @@ import type { Config } from './config';
 import type { DrainState } from './http/drain';
 import type { Logger } from './log';
 import type { ModelInfo } from './model/types';
+import type { CodeSet } from './codeset/code-set';
+import type { RuleChecker } from './rules/check-coding';
 import type { Store } from './store/store';
 
 export interface Services {
@@ -19,6 +21,10 @@ export interface Services {
   suggestions: SuggestionService;
   /** The CDS clients trusted by the configuration (CDS_CLIENTS), checked. */
   trustedClients: readonly TrustedClient[];
+  /** The loaded code set: delta coding and the coding rules read its hierarchy and notes. */
+  codeSet: CodeSet;
+  /** The coding-rule checks (rules/check-coding.ts). */
+  rules: RuleChecker;
   log: Logger;
   store: Store;
   newId: () => string;

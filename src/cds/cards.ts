@@ -7,6 +7,7 @@
  */
 import type { CodeSystem } from '@medplum/fhirtypes';
 import type { DeltaSuggestion } from '../coding/recorded-codes';
+import type { RuleFinding } from '../rules/findings';
 import type { AssertionStatus } from '../evidence/assertion';
 import { describeContext } from '../evidence/context';
 import { confidenceText, percent, toCondition } from '../fhir/condition';
@@ -28,6 +29,8 @@ export interface CardContext {
   newId: () => string;
   overrideReasons: CodeSystem;
   topics: CodeSystem;
+  /** The coding-rule CodeSystem: the rules' names. */
+  codingRules: CodeSystem;
   /** True when the encounter's recorded Conditions could not be read (no delta coding was done). */
   recordedUnknown?: boolean;
 }
@@ -81,12 +84,23 @@ function refinementLines(suggestion: DeltaSuggestion): string[] {
   ];
 }
 
-/** Markdown detail: the quoted evidence, the confidence, the model, and what accepting does. */
+/** The rule's name in the coding-rule CodeSystem ("Excludes1", "Use additional code"). */
+function ruleName(finding: RuleFinding, codingRules: CodeSystem): string {
+  return codingRules.concept?.find((c) => c.code === finding.rule)?.display ?? finding.rule;
+}
+
+/** One paragraph per finding, each starting "Coding rule:" and naming the rule and the codes. */
+function ruleLines(findings: readonly RuleFinding[], codingRules: CodeSystem): string[] {
+  return findings.flatMap((f) => [`Coding rule: ${escapeMarkdown(`${ruleName(f, codingRules)}. ${f.text}`)}`, '']);
+}
+
+/** Markdown detail: the coding rules, the quoted evidence, the confidence, the model, and what accepting does. */
 function detailOf(suggestion: DeltaSuggestion, ctx: CardContext): string {
   const lines: string[] = [];
   if (!ctx.model.clinicallyMeaningful) {
     lines.push('**Test model: these suggestions are not clinically meaningful.**', '');
   }
+  lines.push(...ruleLines(suggestion.rules ?? [], ctx.codingRules));
   lines.push(...refinementLines(suggestion));
   if (suggestion.evidence.length > 0) {
     const documents = [...new Set(suggestion.evidence.map((e) => ctx.notes[e.note].source.display))];
@@ -132,7 +146,8 @@ export function toCards(suggestions: readonly DeltaSuggestion[], ctx: CardContex
       uuid: ctx.newId(),
       summary: summaryOf(suggestion),
       detail: detailOf(suggestion, ctx),
-      indicator: 'info',
+      // A suggestion a coding rule touches asks the coder to look (CDS Hooks 2.0 indicator).
+      indicator: suggestion.rules?.length ? 'warning' : 'info',
       source: {
         label: `ICD-10-CM coding assistant (AI): ${ctx.model.name} ${ctx.model.version}`,
         topic: { system: CDS_TOPIC_SYSTEM, code: topic.code!, display: topic.display! },
@@ -154,6 +169,39 @@ export function toCards(suggestions: readonly DeltaSuggestion[], ctx: CardContex
       overrideReasons,
     };
   });
+}
+
+/** Summary of a finding with no suggestion of its own (about recorded codes). */
+function findingSummary(finding: RuleFinding, codingRules: CodeSystem): string {
+  const codes = finding.recorded.map((r) => r.code).join(', ');
+  const text = `Coding rule (${ruleName(finding, codingRules)}): recorded ICD-10-CM ${codes}`;
+  return Array.from(text).length <= MAX_SUMMARY
+    ? text
+    : `${Array.from(text)
+        .slice(0, MAX_SUMMARY - 1)
+        .join('')}…`;
+}
+
+/**
+ * Information cards for the findings that touch no suggestion (a recorded code that is not
+ * valid, an integral symptom of a recorded diagnosis): indicator warning, no suggestion.
+ * @param findings - every finding of the call
+ * @param ctx - model, rules, topics and id source
+ */
+export function findingCards(findings: readonly RuleFinding[], ctx: Pick<CardContext, 'model' | 'topics' | 'codingRules' | 'newId'>): Card[] {
+  const topic = ctx.topics.concept![0];
+  return findings
+    .filter((f) => f.suggested.length === 0)
+    .map((finding) => ({
+      uuid: ctx.newId(),
+      summary: findingSummary(finding, ctx.codingRules),
+      detail: [...ruleLines([finding], ctx.codingRules), '_Information only: this service never changes recorded diagnoses._'].join('\n'),
+      indicator: 'warning' as const,
+      source: {
+        label: `ICD-10-CM coding assistant (AI): ${ctx.model.name} ${ctx.model.version}`,
+        topic: { system: CDS_TOPIC_SYSTEM, code: topic.code!, display: topic.display! },
+      },
+    }));
 }
 
 /**

@@ -16,7 +16,7 @@ import { settingOfEncounter } from '../fhir/encounter-setting';
 import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
 import type { Services } from '../services';
-import { pendingCard, toCards } from './cards';
+import { findingCards, pendingCard, toCards } from './cards';
 import { fetchSummaries, summariesFor, summariesQuery, SUMMARIES_KEY } from './discharge-summaries';
 import { CONDITIONS_KEY, conditionsQuery, recordedConditions, type RecordedConditions } from './encounter-conditions';
 import { parseHookRequest } from './request';
@@ -173,11 +173,16 @@ export function icd10cmSuggestions(services: Services, definition: CdsServiceDef
           newId: services.newId,
           overrideReasons: profiles.overrideReasons,
           topics: profiles.cdsTopics,
+          codingRules: profiles.codingRules,
           recordedUnknown: !recordedKnown,
         });
+        const information = findingCards(coding.findings, { model, topics: profiles.cdsTopics, codingRules: profiles.codingRules, newId: services.newId });
         timing.add('serialize', performance.now() - serializeStarted);
-        // toCards makes one card per suggestion, in order.
-        return { output: { cards }, shown: cards.map((card) => ({ cardUuid: card.uuid, suggestionId: card.suggestions![0].uuid })) };
+        // toCards makes one card per suggestion, in order; the information cards follow them.
+        return {
+          output: { cards: [...cards, ...information] },
+          shown: cards.map((card) => ({ cardUuid: card.uuid, suggestionId: card.suggestions![0].uuid })),
+        };
       },
     );
   };

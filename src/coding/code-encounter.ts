@@ -18,6 +18,9 @@ import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
 import { auditDocumentsOf, auditSuggestionOf, writeAudit } from '../store/audit';
 import type { AuditRecord, Store } from '../store/store';
+import type { CodeSet } from '../codeset/code-set';
+import type { RuleChecker } from '../rules/check-coding';
+import type { RuleFinding } from '../rules/findings';
 import type { SuggestTimings } from '../suggest';
 import { applyRecordedCodes, type DeltaResult, type DeltaSuggestion, type RecordedCode } from './recorded-codes';
 
@@ -28,6 +31,8 @@ export interface CodingDeps {
   log: Logger;
   model: ModelInfo;
   now: () => Date;
+  codeSet: CodeSet;
+  rules: RuleChecker;
 }
 
 /** Who asked and about whom, for the audit trail and the logs (never any content). */
@@ -72,6 +77,10 @@ export type EncounterCoding =
       suggestions: DeltaSuggestion[];
       /** Suggestions left out because the encounter already records them (or something finer). */
       dropped: DeltaResult['dropped'];
+      /** Coding-rule findings, about suggestions and recorded codes; a suggestion's own are on it too (`rules`). */
+      findings: RuleFinding[];
+      /** Suggestions a rule left out (integral symptoms), each with its finding. */
+      removed: { code: string; finding: RuleFinding }[];
       /** Answered from the result cache. */
       cached: boolean;
       timings: SuggestTimings & { cache: number };
@@ -143,7 +152,9 @@ async function codingOf(deps: CodingDeps, input: EncounterInput): Promise<Encoun
   }
   // Delta coding: codes already recorded are left out, finer ones refine them.
   const recorded = await input.recorded;
-  const delta = applyRecordedCodes(result.suggestions, recorded.codes);
+  const delta = applyRecordedCodes(result.suggestions, recorded.codes, deps.codeSet);
+  // Coding rules: integral symptoms out, Excludes1 and paired codes flagged, recorded codes checked.
+  const checked = deps.rules.check(delta.suggestions, recorded.codes);
   deps.log.info(
     {
       requestId: call.requestId,
@@ -151,7 +162,8 @@ async function codingOf(deps: CodingDeps, input: EncounterInput): Promise<Encoun
       edge: call.edge,
       documents: notes.length,
       characters: notes.reduce((n, note) => n + note.text.length, 0),
-      suggestions: delta.suggestions.length,
+      suggestions: checked.suggestions.length,
+      findings: checked.findings.length,
       recordedCodes: recorded.codes.length,
       recordedKnown: recorded.known,
       ...(recorded.reason ? { recordedReason: recorded.reason } : {}),
@@ -162,5 +174,13 @@ async function codingOf(deps: CodingDeps, input: EncounterInput): Promise<Encoun
     },
     'encounter coded',
   );
-  return { status: 'coded', suggestions: delta.suggestions, dropped: delta.dropped, cached: result.cached, timings: result.timings };
+  return {
+    status: 'coded',
+    suggestions: checked.suggestions,
+    dropped: delta.dropped,
+    findings: checked.findings,
+    removed: checked.removed,
+    cached: result.cached,
+    timings: result.timings,
+  };
 }

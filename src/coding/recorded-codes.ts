@@ -1,25 +1,26 @@
 /**
- * Delta coding: the model's suggestions against the ICD-10-CM codes already recorded on the
- * encounter. Pure and synchronous; no HTTP, FHIR or CDS types (edges turn recorded
- * Conditions into RecordedCodes, see fhir/recorded-conditions.ts).
+ * Delta coding: the suggestions against the ICD-10-CM codes already recorded on the encounter,
+ * with the code set's hierarchy. Pure and synchronous; no HTTP, FHIR or CDS types (edges turn
+ * recorded Conditions into RecordedCodes, see fhir/recorded-conditions.ts).
  *
- * No ICD-10-CM code table is available at run time, so the rule uses the structure of the
- * code string only. With u(c) = the code without its dot, and cat(c) = its first three
- * characters (the category), code s is LESS SPECIFIC than code r (s ⊏ r) when
- *   (a) u(r) starts with u(s) and is longer (an ancestor: I50 ⊏ I50.2 ⊏ I50.23), or
- *   (b) s is the category's 4th-character `.9` code (u(s) = cat(s) + "9") and r is another
- *       code of the same category with at least four characters that does not start with it
- *       (the unspecified code: I50.9 ⊏ I50.23, N39.9 ⊏ N39.0).
+ * Code s is LESS SPECIFIC than code r (s ⊏ r) when, in the loaded code set,
+ *   (a) s is an ancestor of r (I50 ⊏ I50.2 ⊏ I50.23, S72.001 ⊏ S72.001A);
+ *   (b) s is an unspecified code ("Heart failure, unspecified") under a parent that is an
+ *       ancestor of r, and r's title (with its ancestors' below that parent, and the parent's when it
+ *       names one condition) holds every word of s's title but "unspecified" (I50.9 ⊏ I50.23,
+ *       N39.9 ⊏ N39.0; not I48.91 "Unspecified atrial fibrillation" ⊏ I48.92
+ *       "Unspecified atrial flutter", nor E11.9 "without complications" ⊏ E11.65);
+ *   (c) s is unspecified or "not specified" and its Excludes1 note lists r among the specified
+ *       forms ("urinary tract infection of specified site, such as: cystitis (N30.-)": N39.0 ⊏ N30.00).
+ * Codes the year lacks fall back to (a) on the code string.
  * A suggestion s is then, against the recorded codes R:
- *   - dropped when u(s) = u(r) for some r (already recorded),
+ *   - dropped when s = r for some r (already recorded),
  *   - dropped when s ⊏ r for some r (a more specific code is already recorded),
  *   - otherwise a refinement of every r with r ⊏ s (closest first: longest common prefix),
  *   - otherwise new.
- * Rule (b) follows the ICD-10 convention that `.9` at the 4th character is "unspecified"; it
- * is deliberately limited to that level (I48.91 and I48.92 are siblings, not refinements) and
- * is an approximation where a category uses `.9` otherwise (E11.9 "without complications":
- * E11.65 counts as its refinement), and misses unspecified codes not ending in 9 (N39.0).
  */
+import type { CodeSet } from '../codeset/code-set';
+import { readNotesOf, type RuleFinding } from '../rules/findings';
 import type { Suggestion } from '../suggest';
 
 /** A code recorded on the encounter, and the record it comes from. */
@@ -31,12 +32,16 @@ export interface RecordedCode {
   reference?: string;
   /** Business identifier of the recorded Condition, when it has no id. */
   identifier?: { system?: string; value?: string };
+  /** Where the FHIR request carries it (`Parameters.parameter[2].resource`), for OperationOutcome.issue.expression. */
+  expression?: string;
 }
 
 /** A suggestion after delta coding: `refines` is present when it refines recorded codes. */
 export type DeltaSuggestion = Suggestion & {
   /** Recorded codes this suggestion is more specific than, closest first. */
   refines?: RecordedCode[];
+  /** Coding-rule findings that touch it (rules/check-coding.ts). */
+  rules?: RuleFinding[];
 };
 
 export interface DeltaResult {
@@ -60,17 +65,44 @@ export function normalizeIcd10cm(code: string): string | undefined {
 
 const undotted = (code: string) => code.replace('.', '');
 
+const UNSPECIFIED = /\bunspecified\b/i;
+const NOT_SPECIFIED = /\b(unspecified|not specified|NOS)\b/;
+const FILLER = new Set(['unspecified', 'of', 'and', 'or', 'with', 'the', 'in', 'to', 'a', 'other', 'type']);
+const wordsOf = (title: string) =>
+  title
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w && !FILLER.has(w))
+    .map((w) => (w.length > 3 && w.endsWith('s') ? w.slice(0, -1) : w));
+
 /**
- * Whether code `s` is less specific than code `r` (rules (a) and (b) above). Both normalized.
+ * Whether code `s` is less specific than code `r` (rules (a) to (c) above). Both normalized.
+ * @param codeSet - the loaded code set
  * @param s - the candidate ancestor
  * @param r - the candidate descendant
  */
-export function isLessSpecific(s: string, r: string): boolean {
-  const us = undotted(s);
-  const ur = undotted(r);
-  if (ur.length > us.length && ur.startsWith(us)) return true;
-  const category = us.slice(0, 3);
-  return us === `${category}9` && ur.startsWith(category) && ur.length >= 4 && ur[3] !== '9';
+export function isLessSpecific(codeSet: CodeSet, s: string, r: string): boolean {
+  if (s === r) return false;
+  if (!codeSet.exists(s) || !codeSet.exists(r)) {
+    const us = undotted(s);
+    const ur = undotted(r);
+    return ur.length > us.length && ur.startsWith(us);
+  }
+  if (codeSet.isAncestor(s, r)) return true;
+  const entry = codeSet.get(s)!;
+  if (UNSPECIFIED.test(entry.title) && entry.parent && codeSet.isAncestor(entry.parent, r)) {
+    // r's title and those of its ancestors below the common parent (the parent's own title names s's siblings too).
+    const line = [r, ...codeSet.ancestors(r)];
+    const titles = new Set(line.slice(0, line.indexOf(entry.parent)).flatMap((c) => wordsOf(codeSet.get(c)?.title ?? '')));
+    // A parent that names one condition ("Other disorders of urinary system", not "… fibrillation and … flutter") lends its words.
+    const parentTitle = codeSet.get(entry.parent)?.title ?? '';
+    if (!/\band\b/i.test(parentTitle)) wordsOf(parentTitle).forEach((w) => titles.add(w));
+    if (wordsOf(entry.title).every((w) => titles.has(w))) return true;
+  }
+  if (NOT_SPECIFIED.test(entry.title)) {
+    return readNotesOf(codeSet, s, 'excludes1').some((n) => n.specified && n.refs.some((ref) => codeSet.matches(r, ref)));
+  }
+  return false;
 }
 
 function commonPrefix(a: string, b: string): number {
@@ -83,8 +115,9 @@ function commonPrefix(a: string, b: string): number {
  * Applies the recorded codes to the suggestions (order kept).
  * @param suggestions - ranked suggestions (dotted codes)
  * @param recorded - normalized recorded codes (several records may carry the same code)
+ * @param codeSet - the loaded code set (its hierarchy and notes)
  */
-export function applyRecordedCodes(suggestions: readonly Suggestion[], recorded: readonly RecordedCode[]): DeltaResult {
+export function applyRecordedCodes(suggestions: readonly Suggestion[], recorded: readonly RecordedCode[], codeSet: CodeSet): DeltaResult {
   const result: DeltaResult = { suggestions: [], dropped: [] };
   for (const suggestion of suggestions) {
     const code = normalizeIcd10cm(suggestion.code) ?? suggestion.code;
@@ -93,14 +126,14 @@ export function applyRecordedCodes(suggestions: readonly Suggestion[], recorded:
       result.dropped.push({ code: suggestion.code, reason: 'recorded', recorded: same });
       continue;
     }
-    const finer = recorded.find((r) => isLessSpecific(code, r.code));
+    const finer = recorded.find((r) => isLessSpecific(codeSet, code, r.code));
     if (finer) {
       result.dropped.push({ code: suggestion.code, reason: 'more-specific-recorded', recorded: finer });
       continue;
     }
     const u = undotted(code);
     const refines = recorded
-      .filter((r) => isLessSpecific(r.code, code))
+      .filter((r) => isLessSpecific(codeSet, r.code, code))
       .map((r, i) => ({ r, i, closeness: commonPrefix(undotted(r.code), u) }))
       .sort((a, b) => b.closeness - a.closeness || a.i - b.i)
       .map(({ r }) => r);

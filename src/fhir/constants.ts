@@ -34,5 +34,6 @@ export const SUGGEST_OPERATION_URL = `${CANONICAL_BASE}/OperationDefinition/Docu
 export const SUGGESTED_CONDITION_PROFILE = `${CANONICAL_BASE}/StructureDefinition/suggested-condition`;
 export const OVERRIDE_REASON_SYSTEM = `${CANONICAL_BASE}/CodeSystem/override-reason`;
 export const CDS_TOPIC_SYSTEM = `${CANONICAL_BASE}/CodeSystem/cds-topic`;
+export const CODING_RULE_SYSTEM = `${CANONICAL_BASE}/CodeSystem/coding-rule`;
 
 export const FHIR_JSON = 'application/fhir+json';

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CodeSystem, OperationDefinition, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { PROFILES_DIR } from '../paths';
-import { CDS_TOPIC_SYSTEM, OVERRIDE_REASON_SYSTEM, SUGGEST_OPERATION_URL, SUGGESTED_CONDITION_PROFILE } from './constants';
+import { CDS_TOPIC_SYSTEM, CODING_RULE_SYSTEM, OVERRIDE_REASON_SYSTEM, SUGGEST_OPERATION_URL, SUGGESTED_CONDITION_PROFILE } from './constants';
 
 export { PROFILES_DIR };
 
@@ -17,6 +17,7 @@ export interface Profiles {
   suggestedCondition: StructureDefinition;
   overrideReasons: CodeSystem;
   cdsTopics: CodeSystem;
+  codingRules: CodeSystem;
 }
 
 let loaded: Profiles | undefined;
@@ -44,6 +45,7 @@ export function loadProfiles(): Profiles {
     suggestedCondition: need<StructureDefinition>(SUGGESTED_CONDITION_PROFILE, 'StructureDefinition'),
     overrideReasons: need<CodeSystem>(OVERRIDE_REASON_SYSTEM, 'CodeSystem'),
     cdsTopics: need<CodeSystem>(CDS_TOPIC_SYSTEM, 'CodeSystem'),
+    codingRules: need<CodeSystem>(CODING_RULE_SYSTEM, 'CodeSystem'),
   };
   return loaded;
 }

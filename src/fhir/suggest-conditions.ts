@@ -6,6 +6,7 @@
 import type {
   Bundle,
   BundleEntry,
+  CodeSystem,
   Condition,
   DocumentReference,
   Encounter,
@@ -19,13 +20,15 @@ import type { Setting } from '../assign/code-note';
 import type { RequestHandler } from 'express';
 import type { Services } from '../services';
 import { codeEncounter } from '../coding/code-encounter';
+import type { RecordedCode } from '../coding/recorded-codes';
+import type { RuleFinding } from '../rules/findings';
 import { badRequest, invalidResource, issue, outcomeOf, unprocessable } from '../errors';
 import { ServerTiming } from '../http/server-timing';
 import type { Note } from '../note/note';
 import { referenceText } from '../store/audit';
 import { documentReferenceOf, toCondition } from './condition';
 import { settingOfEncounter } from './encounter-setting';
-import { FHIR_JSON } from './constants';
+import { CODING_RULE_SYSTEM, FHIR_JSON } from './constants';
 import { chooseDocuments, noteOf, typedIdOf } from './document-reference';
 import { readInParameters } from './parameters';
 import { modelDevice, suggestionProvenance } from './provenance';
@@ -116,6 +119,27 @@ function subjectOf(docs: { doc: DocumentReference; expression: string }[]): Refe
 }
 
 /**
+ * A coding-rule finding as an OperationOutcome issue: warning, business-rule, the rule's code
+ * in details, and the Bundle entries (or recordedCondition inputs) it concerns.
+ * @param finding - the finding
+ * @param conditionEntry - suggested code → its Bundle entry index
+ * @param codingRules - the coding-rule CodeSystem
+ */
+function ruleIssue(finding: RuleFinding, conditionEntry: ReadonlyMap<string, number>, codingRules: CodeSystem): OperationOutcomeIssue {
+  const concept = codingRules.concept?.find((c) => c.code === finding.rule);
+  const expression = [
+    ...finding.suggested.flatMap((code) => (conditionEntry.has(code) ? [`Bundle.entry[${conditionEntry.get(code)}].resource`] : [])),
+    ...finding.recorded.flatMap((r) => ((r as RecordedCode).expression ? [(r as RecordedCode).expression!] : [])),
+  ];
+  return {
+    severity: 'warning',
+    code: 'business-rule',
+    details: { coding: [{ system: CODING_RULE_SYSTEM, code: finding.rule, ...(concept?.display ? { display: concept.display } : {}) }], text: finding.text },
+    ...(expression.length > 0 ? { expression } : {}),
+  };
+}
+
+/**
  * @param services - app services (config, classifier, ids, clock)
  * @param profiles - loaded definitions (the OperationDefinition drives parameter reading)
  */
@@ -145,7 +169,7 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
       services,
       {
         notes,
-        recorded: { codes: recordedCodesOf(recorded.map((r) => r.condition)), known: true },
+        recorded: { codes: recorded.flatMap((r) => recordedCodesOf([r.condition]).map((code) => ({ ...code, expression: r.expression }))), known: true },
         ...(setting ? { setting } : {}),
         call: {
           requestId: res.locals.requestId,
@@ -183,8 +207,11 @@ export function suggestConditionsHandler(services: Services, profiles: Profiles)
             { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
           );
         }
-        if (warnings.length > 0) {
-          entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(warnings) });
+        // One OperationOutcome: the document notices, then one issue per coding-rule finding.
+        const conditionEntry = new Map(coding.suggestions.map((s, i) => [s.code, i]));
+        const issues = [...warnings, ...coding.findings.map((f) => ruleIssue(f, conditionEntry, profiles.codingRules))];
+        if (issues.length > 0) {
+          entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(issues) });
         }
         const output: Bundle = {
           resourceType: 'Bundle',

@@ -39,6 +39,15 @@ export interface EncounterCue {
   encounter: 'subsequent' | 'subsequent-delayed' | 'subsequent-nonunion' | 'subsequent-malunion' | 'sequela';
 }
 
+/** A sign or symptom that is part of a definitive diagnosis (guideline I.B.5). */
+export interface IntegralSymptom {
+  /** Code references of the symptom (a code covers what is below it; `from-to` ranges). */
+  symptoms: string[];
+  diagnoses: string[];
+  condition: string;
+  source: string;
+}
+
 export interface Knowledge {
   lexicon: LexiconEntry[];
   spelling: SpellingVariants;
@@ -49,6 +58,7 @@ export interface Knowledge {
   encounterCues: EncounterCue[];
   /** Codes never suggested (catch-alls). */
   catchAll: string[];
+  integralSymptoms: IntegralSymptom[];
 }
 
 const list = (cell: string) => cell.split(/\s+/).filter(Boolean);
@@ -60,7 +70,7 @@ const list = (cell: string) => cell.split(/\s+/).filter(Boolean);
  */
 export async function loadKnowledge(dir: string): Promise<Knowledge> {
   const file = (name: string) => path.join(dir, name);
-  const [abbreviations, synonyms, spelling, combinations, chronic, mainTerms, cues, catchAll] = await Promise.all([
+  const [abbreviations, synonyms, spelling, combinations, chronic, mainTerms, cues, catchAll, integral] = await Promise.all([
     readTsv(file('abbreviations.tsv'), ['term', 'expansion', 'case_sensitive', 'source']),
     readTsv(file('synonyms.tsv'), ['term', 'adds', 'source']),
     readTsv(file('spelling-variants.tsv'), ['kind', 'british', 'us']),
@@ -69,6 +79,7 @@ export async function loadKnowledge(dir: string): Promise<Knowledge> {
     readTsv(file('main-terms.tsv'), ['term', 'rule', 'reason']),
     readTsv(file('encounter-cues.tsv'), ['cue', 'encounter', 'source']),
     readTsv(file('catch-all-codes.tsv'), ['code', 'title', 'reason']),
+    readTsv(file('integral-symptoms.tsv'), ['symptom', 'diagnoses', 'condition', 'source']),
   ]);
   return {
     lexicon: [
@@ -94,5 +105,6 @@ export async function loadKnowledge(dir: string): Promise<Knowledge> {
     }),
     encounterCues: cues.map((r) => ({ cue: r.cue, encounter: r.encounter as EncounterCue['encounter'] })),
     catchAll: catchAll.map((r) => r.code),
+    integralSymptoms: integral.map((r) => ({ symptoms: list(r.symptom), diagnoses: list(r.diagnoses), condition: r.condition, source: r.source })),
   };
 }

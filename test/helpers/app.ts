@@ -15,6 +15,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import type { Classifier } from '../../src/model/types';
+import { loadCodingRules, type CodingRules } from '../../src/rules/load-rules';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 
@@ -32,6 +33,16 @@ let tiny: Promise<Classifier> | undefined;
 export function tinyClassifier(): Promise<Classifier> {
   tiny ??= createClassifier(TINY_MODEL_DIR, { intraOpThreads: 1 });
   return tiny;
+}
+
+let rules: Promise<CodingRules> | undefined;
+/** The committed code set and coding-rule checks, loaded once per test file. */
+export function codingRules(): Promise<CodingRules> {
+  rules ??= (() => {
+    const { codeSetDir, knowledgeDir } = testConfig();
+    return loadCodingRules(codeSetDir, knowledgeDir);
+  })();
+  return rules;
 }
 
 /** uuids 00000000-0000-4000-8000-000000000001, …002, … */
@@ -66,6 +77,7 @@ export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: 
     store,
     newId: seqIds(),
     now: () => FIXED_NOW,
+    coding: await codingRules(),
   });
   // Resolves when background work is done: result-cache writes follow the response.
   const settled = () => suggestionServiceOf(app).idle();
@@ -91,7 +103,14 @@ export async function serveWithWorkers(
 ): Promise<{ base: string; analyzer: Analyzer; store: Store; close(): Promise<void> }> {
   const analyzer = await createWorkerAnalyzer(pool);
   const store = openSqliteStore(':memory:');
-  const app = createApp({ config: testConfig({ auth: 'off', ...overrides }), analyzer, store, log: createLogger('silent'), newId: seqIds() });
+  const app = createApp({
+    config: testConfig({ auth: 'off', ...overrides }),
+    analyzer,
+    store,
+    log: createLogger('silent'),
+    newId: seqIds(),
+    coding: await codingRules(),
+  });
   const { server, base } = await listenOnLoopback(app);
   return {
     base,

@@ -90,6 +90,7 @@ describe('encounter-discharge with prefetch', () => {
         'more-specific-code',
         'already-coded',
         'not-significant',
+        'coding-rule-not-applicable',
       ]);
       expect(card.detail).toContain('**Supporting text** (Discharge summary 2026\\-11\\-25):');
       expect(card.detail).toContain('Suggestion only');

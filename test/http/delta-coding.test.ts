@@ -46,15 +46,21 @@ const conditionOf = (card: Card) => card.suggestions![0].actions[0].resource as 
 const codeOf = (c: Condition) => c.code!.coding![0].code;
 const relatedOf = (c: Condition): Reference[] => (c.extension ?? []).filter((e) => e.url === RELATED).map((e) => e.valueReference!);
 
-/** Every response: valid CDS Hooks, create-only actions, valid suggested Conditions. */
+/** Every response: valid CDS Hooks, create-only actions, valid suggested Conditions; the suggestion cards. */
 function expectCards(body: HookResponse): Card[] {
   expectValidCds('response', body);
   for (const card of body.cards) {
     expect(Array.from(card.summary).length).toBeLessThan(140);
-    expect(card.suggestions!.flatMap((s) => s.actions.map((a) => a.type))).toEqual(['create']);
+    if (!card.suggestions) {
+      // A coding-rule finding about a recorded code: information only.
+      expect(card.indicator).toBe('warning');
+      expect(card.summary).toMatch(/^Coding rule /);
+      continue;
+    }
+    expect(card.suggestions.flatMap((s) => s.actions.map((a) => a.type))).toEqual(['create']);
     expectSuggestedCondition(conditionOf(card));
   }
-  return body.cards;
+  return body.cards.filter((c) => c.suggestions);
 }
 
 describe('CDS hook: recorded Conditions from prefetch', () => {
@@ -110,6 +116,11 @@ describe('CDS hook: recorded Conditions from prefetch', () => {
     expect(relatedOf(conditionOf(uti))).toEqual([{ reference: 'Condition/c-uri', display: 'N39.9' }]);
 
     for (const code of ['I10', 'I50.9']) expect(byCode.get(code)!.summary).toMatch(/^Suggested ICD-10-CM /);
+    // The recorded category is a header: an information card says so, with its billable codes.
+    const header = (res.body as HookResponse).cards.find((c) => !c.suggestions)!;
+    expect(header.summary).toBe('Coding rule (Not billable): recorded ICD-10-CM J18');
+    expect(header.detail).toMatch(/^Coding rule: Not billable\\\. Recorded J18 Pneumonia\\, unspecified organism is a header/);
+    expect(header.detail).toContain('J18\\.9');
   });
 
   test('refuted and entered-in-error recorded Conditions do not stop a suggestion', async () => {

@@ -32,6 +32,7 @@ test('every definition in fhir-profiles/ is valid FHIR R4 and readable at /fhir/
   const { byReference } = loadProfiles();
   expect([...byReference.keys()].sort()).toEqual([
     'CodeSystem/cds-topic',
+    'CodeSystem/coding-rule',
     'CodeSystem/override-reason',
     'OperationDefinition/DocumentReference-suggest-conditions',
     'StructureDefinition/suggested-condition',

@@ -17,7 +17,7 @@ import { PROJECT_ROOT } from '../../src/paths';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import { openSqliteStore } from '../../src/store/sqlite';
-import { FIXED_NOW, seqIds, testConfig } from '../helpers/app';
+import { codingRules, FIXED_NOW, seqIds, testConfig } from '../helpers/app';
 import { expectValidCds } from '../helpers/expect-valid';
 import { evaluate } from '../../src/tools/evaluate';
 import { referenceSliceMetrics, REFERENCE_SLICE } from '../../src/tools/train/train';
@@ -70,7 +70,15 @@ test("the README's example card is what the default model answers to the example
   const classifier = await createClassifier(BUNDLE, { intraOpThreads: 1 });
   try {
     const config = testConfig({ modelDir: BUNDLE, auth: 'off' });
-    const app = createApp({ config, classifier, log: createLogger('silent'), store: openSqliteStore(':memory:'), newId: seqIds(), now: () => FIXED_NOW });
+    const app = createApp({
+      config,
+      classifier,
+      log: createLogger('silent'),
+      store: openSqliteStore(':memory:'),
+      newId: seqIds(),
+      now: () => FIXED_NOW,
+      coding: await codingRules(),
+    });
     const hook = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json'), 'utf8');
     const res = await request(app).post('/cds-services/icd10cm-suggestions').set('Content-Type', 'application/json').send(hook);
     expect(res.status).toBe(200);

@@ -10,7 +10,7 @@ import { OperationOutcomeError } from '../../../src/errors';
 import { createLogger } from '../../../src/log';
 import { openSqliteStore } from '../../../src/store/sqlite';
 import type { Store } from '../../../src/store/store';
-import { FIXED_NOW, tinyClassifier } from '../../helpers/app';
+import { codingRules, FIXED_NOW, tinyClassifier } from '../../helpers/app';
 import { SAMPLE_NOTE } from '../../helpers/resources';
 
 const note = { text: SAMPLE_NOTE, source: { reference: 'DocumentReference/1', display: 'Discharge summary', contentIndex: 0, contentType: 'text/plain' } };
@@ -24,7 +24,7 @@ async function depsWith(analyzer?: Analyzer): Promise<CodingDeps> {
   const log = createLogger('silent');
   const used = analyzer ?? inlineAnalyzer(await tinyClassifier());
   const suggestions = createSuggestionService({ analyzer: used, store, log, suppress: ['negated', 'family', 'hypothetical'], cache: false, cacheTtlHours: 1 });
-  return { suggestions, store, log, model: used.info, now: () => FIXED_NOW };
+  return { suggestions, store, log, model: used.info, now: () => FIXED_NOW, ...(await codingRules()) };
 }
 
 const input = (overrides: Partial<EncounterInput> = {}): EncounterInput => ({ notes: [note], recorded: { codes: [], known: true }, call, ...overrides });

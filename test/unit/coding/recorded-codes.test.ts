@@ -1,5 +1,12 @@
+import { loadCodeSet, type CodeSet } from '../../../src/codeset/code-set';
 import { applyRecordedCodes, isLessSpecific, normalizeIcd10cm, type RecordedCode } from '../../../src/coding/recorded-codes';
+import { DEFAULT_CODESET_DIR } from '../../../src/paths';
 import type { Suggestion } from '../../../src/suggest';
+
+let codeSet: CodeSet;
+beforeAll(async () => {
+  codeSet = await loadCodeSet(DEFAULT_CODESET_DIR);
+});
 
 const suggestion = (code: string): Suggestion => ({ code, display: `display of ${code}`, score: 0.9, threshold: 0.5, evidence: [], notes: [0] });
 const recorded = (code: string, id = code): RecordedCode => ({ code, reference: `Condition/${id}` });
@@ -20,28 +27,36 @@ test.each([
 });
 
 test.each([
-  // (a) ancestor: the code string without its dot is a proper prefix
+  // (a) ancestor in the code set's hierarchy
   ['I50', 'I50.23', true],
   ['I50.2', 'I50.23', true],
   ['I48.9', 'I48.91', true],
   ['S72.001', 'S72.001A', true],
-  // (b) the category's .9 code is less specific than any other 4+ character code of the category
+  // (b) an unspecified code below a common parent, whose words the finer code's titles hold
   ['I50.9', 'I50.23', true],
+  ['J18.9', 'J18.1', true],
+  ['I48.91', 'I48.92', false],
   ['N39.9', 'N39.0', true],
-  ['E11.9', 'E11.65', true],
+  // (c) an unspecified code whose Excludes1 lists the specified forms
+  ['N39.0', 'N30.00', true],
+  ['N39.0', 'N34.1', true],
+  ['N39.0', 'N10', false],
+  // "without complications" is not "unspecified"
+  ['E11.9', 'E11.65', false],
   // not related
   ['I50.23', 'I50.23', false],
   ['I50.23', 'I50.2', false],
   ['I50.23', 'I50', false],
   ['I50.9', 'I50', false],
-  ['I50.9', 'I50.91', true],
-  ['I48.91', 'I48.92', false],
   ['I48.1', 'I48.91', false],
   ['I50.9', 'I51.9', false],
   ['I10', 'I11.9', false],
   ['J18.9', 'J18', false],
+  // codes the year lacks: the code string's prefix
+  ['E11.A', 'E11.A1', true],
+  ['E11.A', 'E11.9', false],
 ])('isLessSpecific(%s, %s) = %s', (s, r, expected) => {
-  expect(isLessSpecific(s, r)).toBe(expected);
+  expect(isLessSpecific(codeSet, s, r)).toBe(expected);
 });
 
 describe('applyRecordedCodes', () => {
@@ -56,11 +71,15 @@ describe('applyRecordedCodes', () => {
     ['several ancestors: closest first', 'I50.23', ['I50', 'I50.9', 'I50.2'], ['I50.2', 'I50', 'I50.9']],
     ['a finer recorded code wins over a coarser one', 'I50.2', ['I50', 'I50.23'], 'dropped'],
     ['siblings are unrelated', 'I48.92', ['I48.91'], 'new'],
+    ['recorded UTI of unspecified site, cystitis suggested', 'N30.00', ['N39.0'], ['N39.0']],
+    ['cystitis recorded, UTI of unspecified site suggested', 'N39.0', ['N30.00'], 'dropped'],
+    ['recorded without complications, a complication suggested', 'E11.65', ['E11.9'], 'new'],
   ];
   test.each(cases)('%s: %s against %j → %j', (_name, code, codes, expected) => {
     const result = applyRecordedCodes(
       [suggestion(code)],
       codes.map((c) => recorded(c)),
+      codeSet,
     );
     if (expected === 'dropped') {
       expect(result.suggestions).toEqual([]);
@@ -78,6 +97,7 @@ describe('applyRecordedCodes', () => {
     const result = applyRecordedCodes(
       [suggestion('I10'), suggestion('J18.9'), suggestion('I50.9'), suggestion('E11.9')],
       [recorded('I10', 'c1'), recorded('I50.23', 'c2'), { code: 'J18', display: 'Pneumonia, unspecified organism' }],
+      codeSet,
     );
     expect(result.suggestions.map((s) => [s.code, s.refines])).toEqual([
       ['J18.9', [{ code: 'J18', display: 'Pneumonia, unspecified organism' }]],

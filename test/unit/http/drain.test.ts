@@ -11,7 +11,7 @@ import { createApp } from '../../../src/app';
 import { createDrainState, drainServer, type DrainState } from '../../../src/http/drain';
 import { createLogger } from '../../../src/log';
 import { openSqliteStore } from '../../../src/store/sqlite';
-import { testConfig, tinyClassifier } from '../../helpers/app';
+import { codingRules, testConfig, tinyClassifier } from '../../helpers/app';
 
 /** A server with one route answering after `ms` milliseconds. */
 async function slowServer(ms: number): Promise<{ server: Server; drain: DrainState; url: string }> {
@@ -86,7 +86,14 @@ test('at the deadline the remaining requests are cut, and counted', async () => 
 test('in the app: /healthz and /readyz answer 503 while draining, and responses ask to close the connection', async () => {
   const drain = createDrainState();
   const config = testConfig({ auth: 'off' });
-  const app = createApp({ config, classifier: await tinyClassifier(), log: createLogger('silent'), store: openSqliteStore(':memory:'), drain });
+  const app = createApp({
+    config,
+    classifier: await tinyClassifier(),
+    log: createLogger('silent'),
+    store: openSqliteStore(':memory:'),
+    drain,
+    coding: await codingRules(),
+  });
   expect((await request(app).get('/healthz')).status).toBe(200);
   drain.begin();
   const health = await request(app).get('/healthz');
