@@ -8,8 +8,8 @@
  * printed at the code or above it up to its category, and it does not leave the partner to
  * the note ("if applicable", "if known", "any"). A list of alternatives ("insulin (Z79.4)",
  * "oral hypoglycemic drugs (Z79.84)") depends on what the note documents, and a "code first"
- * is required only by a manifestation code ("in diseases classified elsewhere"), which is never
- * coded without its etiology. Other notes are followed when both codes are present and never
+ * is required by such a note or by a manifestation code ("in diseases classified elsewhere"),
+ * which is never coded without its etiology, whatever its note lists. Other notes are followed when both codes are present and never
  * reported missing.
  */
 import type { CodeSet } from '../codeset/code-set';
@@ -25,9 +25,9 @@ function requiresPartner(codeSet: CodeSet, code: string, note: ReadNote, sibling
   // One target: one reference, or several within one category ("N18.1-N18.4, N18.9").
   const categories = new Set(note.refs.flatMap((r) => r.split('-').map((end) => end.replace('.', '').slice(0, 3))));
   if (note.refs.length !== 1 && categories.size !== 1) return false;
-  // An item of a list printed under one heading: one alternative among several.
-  const heading = note.text.indexOf(':');
-  if (heading >= 0 && siblings.some((s) => s !== note && s.from === note.from && s.text.slice(0, heading) === note.text.slice(0, heading))) return false;
+  // One of several notes of the kind printed at the same code: alternatives ("insulin (Z79.4)",
+  // "oral hypoglycemic drugs (Z79.84)"), coded as the note documents them.
+  if (siblings.some((s) => s !== note && s.from === note.from)) return false;
   return codeSet.exists(code);
 }
 
@@ -60,9 +60,12 @@ export function pairedCodeFindings(codeSet: CodeSet, suggested: readonly string[
 
     // Missing partners.
     const absent = (note: ReadNote) => !present.some((other) => other !== code && covers(codeSet, note.refs, other));
+    const manifestation = MANIFESTATION.test(codeSet.get(code)?.title ?? '');
     for (const [kind, notes, verb] of [
       ['use-additional-code', additional, 'use additional code:'],
       ['code-also', also, 'code also'],
+      // A manifestation's own notes are reported together below.
+      ['code-first', manifestation ? [] : first, 'code first'],
     ] as const) {
       for (const note of notes.filter((n) => requiresPartner(codeSet, code, n, notes) && absent(n))) {
         findings.push({
@@ -74,7 +77,7 @@ export function pairedCodeFindings(codeSet: CodeSet, suggested: readonly string[
       }
     }
     // A manifestation is never coded alone: one finding naming the etiologies its notes list.
-    if (MANIFESTATION.test(codeSet.get(code)?.title ?? '') && first.length > 0 && first.every(absent)) {
+    if (manifestation && first.length > 0 && first.every(absent)) {
       const listed = first.slice(0, 3).map((n) => `"${n.text}"`);
       findings.push({
         rule: 'code-first',

@@ -15,13 +15,21 @@ const LISTED = 8;
 const listed = (codes: readonly string[]) =>
   codes.length <= LISTED ? codes.join(', ') : `${codes.slice(0, LISTED).join(', ')} and ${codes.length - LISTED} more`;
 
-/** The same code with the placeholder X it lacks ("S00.03A" → "S00.03XA"), when the code set has that. */
+/** The same code with the placeholder X it lacks ("S00.03A" → "S00.03XA", "T36.05A" → "T36.0X5A"), when the code set has exactly one. */
 function withPlaceholder(codeSet: CodeSet, code: string): string | undefined {
   const u = code.replace('.', '');
   if (u.length < 4 || u.length >= 7) return undefined;
-  const base = u.slice(0, -1).padEnd(6, 'X');
-  const candidate = `${base}${u.slice(-1)}`;
-  return codeSet.isBillable(candidate) ? codeSet.normalize(candidate) : undefined;
+  const base = u.slice(0, -1);
+  const seventh = u.slice(-1);
+  // Every way of inserting the missing Xs after the category.
+  const fills = (s: string): string[] => {
+    if (s.length === 6) return [s];
+    const out: string[] = [];
+    for (let i = 3; i <= s.length; i++) out.push(...fills(`${s.slice(0, i)}X${s.slice(i)}`));
+    return out;
+  };
+  const found = [...new Set(fills(base).map((f) => `${f}${seventh}`))].filter((c) => codeSet.isBillable(c));
+  return found.length === 1 ? codeSet.normalize(found[0]) : undefined;
 }
 
 /** The nearest code above a code the year lacks, found by dropping characters. */

@@ -8,13 +8,14 @@
  * - candidate recall: gold codes among the candidates before ranking;
  * - an error table: missed mention, wrong specificity, over-coding, assertion;
  * - the same with suppression off (CodiEsp's annotators also code negated findings; the
- *   service never turns it off by default);
+ *   service never turns it off by default), and without the coding rules (CodiEsp's annotators
+ *   also code symptoms integral to a diagnosis, which guideline I.B.5 leaves out);
  * - calibration: expected calibration error of the confidence on dev, and a reliability plot;
  * - on MTSamples discharge summaries (no gold): suggestions per note and the share of header,
  *   invalid and catch-all codes among them.
  *
  * The decisions are the engine's own (engine.ts candidatesOf, the ranker, its threshold and
- * the catch-all list); a test checks they equal what the service suggests.
+ * the catch-all list) and the coding rules' (rules/check-coding.ts), as the service makes them.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import { createEngine, type EngineMode } from '../engine/engine';
 import { loadIndexEngine, type IndexEngine } from '../engine/index-engine';
 import { loadRanker, type Ranker } from '../engine/ranker';
 import { createClassifier } from '../model/classifier';
+import { createRuleChecker, type RuleChecker } from '../rules/check-coding';
 import type { Classifier } from '../model/types';
 import { DEFAULT_MODEL_DIR, PROJECT_ROOT } from '../paths';
 import { calibrationError } from './ranker/fit';
@@ -154,6 +156,7 @@ interface EngineSetup {
   index: IndexEngine;
   classifier: Classifier;
   rankers: { both: Ranker; index: Ranker };
+  rules: RuleChecker;
 }
 
 async function probabilitiesOf(classifier: Classifier, texts: readonly string[]): Promise<Float32Array[]> {
@@ -172,6 +175,7 @@ async function resultsOf(
   mode: EngineMode,
   probabilities: readonly Float32Array[],
   keepSuppressed = false,
+  rules = true,
 ): Promise<DocResult[]> {
   const ranker = mode === 'model' ? undefined : setup.rankers[mode];
   const engine = createEngine({ mode, classifier: setup.classifier, index: setup.index, ranker });
@@ -197,7 +201,9 @@ async function resultsOf(
       setting: 'inpatient',
       ...(keepSuppressed ? { keepSuppressed, suppress: [] } : {}),
     });
-    out.push({ ranked, predicted: new Set(suggestions.map((s) => s.code)), gold: new Set(d.gold) });
+    // The coding rules, as the service applies them (integral symptoms left out).
+    const kept = rules ? setup.rules.check(suggestions, []).suggestions : suggestions;
+    out.push({ ranked, predicted: new Set(kept.map((s) => s.code)), gold: new Set(d.gold) });
   }
   return out;
 }
@@ -206,7 +212,14 @@ export interface EngineEvaluation {
   data: { dev: number; goldRenamed: number; goldDropped: number };
   engines: Record<
     string,
-    { full: SetFigures; top50: SetFigures; withoutSuppression?: SetFigures; errors?: Record<string, number>; calibration?: { ece: number } }
+    {
+      full: SetFigures;
+      top50: SetFigures;
+      withoutRules?: SetFigures;
+      withoutSuppression?: SetFigures;
+      errors?: Record<string, number>;
+      calibration?: { ece: number };
+    }
   >;
   mtsamples?: Record<string, { notes: number; suggestionsPerNote: number; header: number; invalid: number; catchAll: number; catchAllShareBefore?: number }>;
   seconds: number;
@@ -229,7 +242,7 @@ export async function evaluateEngine(options: {
   const classifier = await createClassifier(options.modelDir, { intraOpThreads: 0 });
   try {
     const rankers = { both: await loadRanker(options.rankerDir, 'both'), index: await loadRanker(options.rankerDir, 'index') };
-    const setup: EngineSetup = { index, classifier, rankers };
+    const setup: EngineSetup = { index, classifier, rankers, rules: createRuleChecker(index.codeSet, index.knowledge.integralSymptoms) };
     const splits = codiespSplits(options.data, { labels: 50, folds: 5, seed: 13 });
     const { docs, renamed, dropped } = goldDocsOf(splits.test, index);
     const probabilities = await probabilitiesOf(
@@ -241,6 +254,7 @@ export async function evaluateEngine(options: {
     for (const mode of ['both', 'index'] as const) {
       const results = await resultsOf(setup, docs, mode, probabilities);
       const loose = await resultsOf(setup, docs, mode, probabilities, true);
+      const unruled = await resultsOf(setup, docs, mode, probabilities, false, false);
       const confidences = results.flatMap((r) => r.ranked.map((c) => c.confidence));
       const labels = results.flatMap((r) => r.ranked.map((c) => (r.gold.has(c.code) ? 1 : 0) as 0 | 1));
       const calibration = calibrationError(confidences, labels);
@@ -248,6 +262,7 @@ export async function evaluateEngine(options: {
       engines[mode] = {
         full: figuresOf(results),
         top50: figuresOf(results, top50),
+        withoutRules: figuresOf(unruled),
         withoutSuppression: figuresOf(loose),
         errors: errorTableOf(results, loose),
         calibration: {

@@ -10,7 +10,8 @@
  * 2. Five-fold cross-validation of the logistic model (category priors from the other folds
  *    only): every training candidate gets an out-of-fold score.
  * 3. Isotonic calibration fitted on those out-of-fold scores, and the threshold that maximises
- *    out-of-fold micro-F1 on the calibrated scale.
+ *    out-of-fold micro-F1 on the calibrated scale of what the service shows (after the coding
+ *    rules, rules/check-coding.ts).
  * 4. The final weights on all training candidates.
  * CodiEsp dev is never read here: `npm run evaluate` reports on it.
  */
@@ -21,6 +22,7 @@ import { runCommand, UsageError } from '../../cli/command';
 import { loadIndexEngine } from '../../engine/index-engine';
 import { FEATURES, type FeatureName, type RankerBundle } from '../../engine/ranker';
 import { DEFAULT_MODEL_DIR, PROJECT_ROOT, SOFTWARE_VERSION } from '../../paths';
+import { createRuleChecker, type RuleChecker } from '../../rules/check-coding';
 import { codiespSplits } from '../train/dataset';
 import { candidateRows, goldDocsOf, priorsOf, vectorOf as vectorOfFeatures, type GoldDoc, type Scored } from './data';
 import { bestThreshold, calibrationError, fitIsotonic, fitLogistic, scaleOf, scoreOf, type Sample } from './fit';
@@ -67,6 +69,40 @@ interface ModeResult {
   bundle: RankerBundle;
 }
 
+/**
+ * The threshold that maximises out-of-fold micro-F1 of what the service shows: each document's
+ * candidates at or above it, after the coding rules (integral symptoms left out).
+ */
+function bestThresholdWithRules(
+  rows: readonly Scored[],
+  calibrated: readonly number[],
+  goldTotal: number,
+  rules: RuleChecker,
+): { threshold: number; f1: number } {
+  let best = { threshold: 0.5, f1: 0 };
+  for (const t of [...new Set(calibrated)].sort((a, b) => a - b)) {
+    const byDoc = new Map<number, { code: string; y: 0 | 1 }[]>();
+    rows.forEach((r, i) => {
+      if (calibrated[i] < t) return;
+      const list = byDoc.get(r.doc) ?? [];
+      list.push({ code: r.candidate.code, y: r.y });
+      byDoc.set(r.doc, list);
+    });
+    let tp = 0;
+    let predicted = 0;
+    for (const list of byDoc.values()) {
+      const kept = rules.check(list, []).suggestions;
+      predicted += kept.length;
+      tp += kept.reduce((n, k) => n + k.y, 0);
+    }
+    const precision = tp / Math.max(1, predicted);
+    const recall = tp / Math.max(1, goldTotal);
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    if (f1 > best.f1) best = { threshold: t, f1 };
+  }
+  return best;
+}
+
 /** Trains one mode's ranker from rows already computed. */
 function trainMode(
   mode: RankerBundle['mode'],
@@ -74,6 +110,7 @@ function trainMode(
   rows: readonly Scored[],
   folds: readonly number[],
   options: TrainRankerOptions,
+  rules?: RuleChecker,
 ): ModeResult {
   const exclude = options.exclude ?? EXCLUDED_FEATURES;
   const features = FEATURES.filter((f) => !exclude.includes(f));
@@ -103,10 +140,12 @@ function trainMode(
   };
   const calibratedOof = oofScores.map(calibrate);
   const goldTotal = docs.reduce((n, d) => n + d.gold.length, 0);
-  const { threshold, f1 } = bestThreshold(
-    calibratedOof.map((p, i) => ({ p, y: labels[i] })),
-    goldTotal,
-  );
+  const { threshold, f1 } = rules
+    ? bestThresholdWithRules(rows, calibratedOof, goldTotal, rules)
+    : bestThreshold(
+        calibratedOof.map((p, i) => ({ p, y: labels[i] })),
+        goldTotal,
+      );
   const priors = priorsOf(docs);
   const all: Sample[] = rows.map((r) => ({ x: vectorOf(r.facts, priors), y: r.y }));
   const scale = scaleOf(all);
@@ -145,6 +184,7 @@ function trainMode(
 export async function trainRanker(options: TrainRankerOptions): Promise<RankerBundle[]> {
   const log = options.log ?? (() => undefined);
   const index = await loadIndexEngine(options.codeSetDir, options.knowledgeDir);
+  const rules = createRuleChecker(index.codeSet, index.knowledge.integralSymptoms);
   const splits = codiespSplits(options.data, { labels: 50, folds: options.folds, seed: options.seed });
   const { docs, dropped, renamed } = goldDocsOf(splits.train, index);
   log(`training documents ${docs.length}; gold codes renamed ${renamed}, dropped ${dropped}`);
@@ -162,7 +202,7 @@ export async function trainRanker(options: TrainRankerOptions): Promise<RankerBu
       setting: 'inpatient',
       modelFloor: options.modelFloor,
     });
-    const { bundle } = trainMode(mode, docs, rows, splits.folds, options);
+    const { bundle } = trainMode(mode, docs, rows, splits.folds, options, rules);
     log(`${mode}: ${JSON.stringify(bundle.metrics)}`);
     writeFileSync(path.join(options.out, `ranker-${mode}.json`), `${JSON.stringify(bundle, null, 2)}\n`);
     bundles.push(bundle);
