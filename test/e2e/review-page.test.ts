@@ -89,6 +89,7 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
 
     afterAll(async () => {
       await context?.close();
+      server?.closeAllConnections();
       await new Promise((resolve) => server?.close(resolve));
       if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
     });
@@ -451,6 +452,8 @@ const codeOf = (card: Card) => card.suggestions[0].actions[0].resource.code.codi
         );
         await expect(page.locator('#cards > li').count()).resolves.toBe(0);
       } finally {
+        // Chromium keeps (and pre-opens) keep-alive sockets, which close() alone would wait for.
+        secured.closeAllConnections();
         await new Promise((resolve) => secured.close(resolve));
       }
     });
