@@ -245,6 +245,9 @@ export function createIndexCoder(deps: IndexCoderDeps) {
       );
     };
 
+    // Codes a mention negates ("negative for intracranial hemorrhage"): an uncertain mention of
+    // the same condition ("to rule out intracranial hemorrhage") was ruled out, not established.
+    const negatedCodes = new Set<string>();
     for (const a of assigned) {
       const m = a.mention;
       const combined = walker.walk(m.main, wordsOfMention(stream, m, partners, false));
@@ -264,6 +267,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
             break;
           }
           dropped.push({ code: path.code, why: a.status });
+          if (a.status === 'negated' && path.code) negatedCodes.add(path.code.replace(/[.-]+$/, ''));
           continue;
         case 'uncertain':
           if (setting === 'outpatient') {
@@ -314,6 +318,10 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const standaloneCode = new Map<number, string | undefined>();
     for (const a of assigned) {
       if (!a.chosen?.code || !a.rationale) continue;
+      if (a.rationale === 'uncertain-as-established' && negatedCodes.has(a.chosen.code.replace(/[.-]+$/, ''))) {
+        dropped.push({ code: a.chosen.code, why: 'ruled out (uncertain, and negated elsewhere)' });
+        continue;
+      }
       const m = a.mention;
       const own = wordsOfMention(stream, m, new Map(), true).own;
       // The words of the Index path are documented too: "leg - see Cellulitis, lower limb" said lower limb.

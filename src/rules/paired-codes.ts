@@ -16,7 +16,7 @@ import type { CodeSet } from '../codeset/code-set';
 import { codeAndTitle, covers, printedAt, readNotesOf, type ReadNote, type RuleFinding } from './findings';
 
 const OPTIONAL = /\b(if applicable|if known|if present|if any|any|such as|associated)\b/i;
-const MANIFESTATION = /\bin (other )?diseases classified elsewhere\b/i;
+export const MANIFESTATION = /\bin (other )?diseases classified elsewhere\b/i;
 
 /** Whether the note asks for one partner, always. */
 function requiresPartner(codeSet: CodeSet, code: string, note: ReadNote, siblings: readonly ReadNote[]): boolean {
@@ -29,6 +29,28 @@ function requiresPartner(codeSet: CodeSet, code: string, note: ReadNote, sibling
   // "oral hypoglycemic drugs (Z79.84)"), coded as the note documents them.
   if (siblings.some((s) => s !== note && s.from === note.from)) return false;
   return codeSet.exists(code);
+}
+
+/** Whether the code's title names every word of the note's condition (references and "underlying" aside). */
+function titleNames(codeSet: CodeSet, code: string, note: ReadNote): boolean {
+  const words = (text: string) => text.toLowerCase().match(/[a-z][a-z-]{2,}/g) ?? [];
+  const title = new Set(words(codeSet.get(code)?.title ?? ''));
+  const named = words(note.text.replace(/\([^)]*\)/g, ' ')).filter((w) => w !== 'underlying' && w !== 'the' && w !== 'and');
+  return named.length > 0 && named.every((w) => title.has(w));
+}
+
+/**
+ * The notes of a code that require their partner (reported when it is missing). A "code first"
+ * of a code that is not a manifestation is a sequencing instruction for when the other
+ * condition is there ("pre-existing cardiomyopathy complicating pregnancy" at I42), unless the
+ * code's title names that condition ("D63.1 Anemia in chronic kidney disease": code first the CKD).
+ * @param codeSet - the loaded code set
+ * @param code - a code of it
+ * @param kind - the note kind
+ */
+export function requiredPartnerNotes(codeSet: CodeSet, code: string, kind: 'useAdditionalCode' | 'codeAlso' | 'codeFirst'): ReadNote[] {
+  const notes = readNotesOf(codeSet, code, kind);
+  return notes.filter((n) => (kind !== 'codeFirst' || titleNames(codeSet, code, n)) && requiresPartner(codeSet, code, n, notes));
 }
 
 export interface PairedResult {
@@ -49,7 +71,6 @@ export function pairedCodeFindings(codeSet: CodeSet, suggested: readonly string[
   for (const code of suggested) {
     const additional = readNotesOf(codeSet, code, 'useAdditionalCode');
     const first = readNotesOf(codeSet, code, 'codeFirst');
-    const also = readNotesOf(codeSet, code, 'codeAlso');
 
     // Both present: the etiology first. `code` asks for an additional code → it goes before it;
     // `code` says code first X → X goes before it.
@@ -61,13 +82,14 @@ export function pairedCodeFindings(codeSet: CodeSet, suggested: readonly string[
     // Missing partners.
     const absent = (note: ReadNote) => !present.some((other) => other !== code && covers(codeSet, note.refs, other));
     const manifestation = MANIFESTATION.test(codeSet.get(code)?.title ?? '');
-    for (const [kind, notes, verb] of [
-      ['use-additional-code', additional, 'use additional code:'],
-      ['code-also', also, 'code also'],
-      // A manifestation's own notes are reported together below.
-      ['code-first', manifestation ? [] : first, 'code first'],
+    for (const [kind, noteKind, verb] of [
+      ['use-additional-code', 'useAdditionalCode', 'use additional code:'],
+      ['code-also', 'codeAlso', 'code also'],
+      ['code-first', 'codeFirst', 'code first'],
     ] as const) {
-      for (const note of notes.filter((n) => requiresPartner(codeSet, code, n, notes) && absent(n))) {
+      // A manifestation's own notes are reported together below.
+      if (kind === 'code-first' && manifestation) continue;
+      for (const note of requiredPartnerNotes(codeSet, code, noteKind).filter(absent)) {
         findings.push({
           rule: kind,
           suggested: [code],
@@ -115,6 +137,8 @@ function moveAfter(
     text:
       `${codeAndTitle(codeSet, earlier)} is listed before ${codeAndTitle(codeSet, later)}` +
       (note ? `, as the note ${printedAt(note.from)} requires ("${note.text}")` : '') +
-      ': the underlying condition first, then its manifestation (Official Guidelines I.A.13).',
+      (rule === 'code-first'
+        ? ': the underlying condition first (Official Guidelines I.A.13).'
+        : ': the code whose note asks for the additional code first, then the additional code (Official Guidelines I.A.13).'),
   });
 }

@@ -58,6 +58,11 @@ test('a clear diagnosis is suggested, quoting its sentence and the Index path th
 test.each([
   ['denied', 'HISTORY: She denied chest pain, fever or shortness of breath.\nDISCHARGE DIAGNOSES: Ankle sprain.', ['R07', 'R50', 'R06']],
   ['ruled out', 'HOSPITAL COURSE: CT angiography was negative and pulmonary embolism was ruled out.\nDISCHARGE DIAGNOSES: Costochondritis.', ['I26']],
+  [
+    'to be ruled out, then found negative',
+    'HOSPITAL COURSE: A head ultrasound was done to rule out intracranial hemorrhage. The ultrasound was negative for intracranial hemorrhage.\nDISCHARGE DIAGNOSES: Prematurity.',
+    ['I62'],
+  ],
   ['about a relative', 'FAMILY HISTORY: Her mother had breast cancer at 52.\nDISCHARGE DIAGNOSES: Community-acquired pneumonia.', ['C50']],
   [
     'in the discharge instructions',
