@@ -127,7 +127,12 @@ export function createIndexCoder(deps: IndexCoderDeps) {
   const wordsOfMention = (stream: readonly StreamWord[], m: Mention, partners: Map<string, Set<number>>, self: boolean): WalkWords => {
     const own = new Map<string, number[]>();
     const ruledOutAt = ruledOutOf.get(stream);
+    // Words before a "to" or "by" left of the main term belong to another condition
+    // ("tortuosity … secondary to hypertension": the hypertension is not secondary).
+    const start = m.mainWords[0];
+    const cut = Math.max(-1, ...m.window.filter((i) => i < start && (stream[i].norm === 'to' || stream[i].norm === 'by')));
     for (const i of m.window) {
+      if (i <= cut) continue;
       const list = own.get(stream[i].norm);
       if (list) list.push(i);
       else own.set(stream[i].norm, [i]);

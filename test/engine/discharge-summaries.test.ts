@@ -90,6 +90,14 @@ test('probable at discharge: coded as established inpatient, with the guideline;
   expect(codesOf(await operation(text, 'outpatient'))).not.toContain('J18.9');
 });
 
+test("the words before 'secondary to' describe the other condition: essential hypertension, not secondary", async () => {
+  const codes = codesOf(
+    await operation('IMPRESSION: Mild tortuosity of the thoracic aorta, maybe secondary to hypertension.\nDISCHARGE DIAGNOSES: Hypertension.'),
+  );
+  expect(codes).toContain('I10');
+  expect(codes.filter((c) => c.startsWith('I15'))).toEqual([]);
+});
+
 test('a resolved past condition gives its personal-history code, not the condition', async () => {
   const codes = codesOf(await operation('PAST MEDICAL HISTORY: History of DVT, treated in 2019.\nDISCHARGE DIAGNOSES: Community-acquired pneumonia.'));
   expect(codes).toContain('Z86.718');
