@@ -67,10 +67,13 @@ export function createTabularRefiner(codeSet: CodeSet, spelling?: SpellingVarian
       const own = all[kids.indexOf(kid)];
       return [...own].filter(([w, n]) => n > Math.min(...all.map((c) => c.get(w) ?? 0))).map(([w]) => w);
     };
+    // A word of the parent's own title was spent reaching it: "S06.2X Diffuse traumatic brain
+    // injury" says brain, so brain does not choose "S06.2X7 … with death due to brain injury".
+    const spent = counts(parent);
     let best: { code: string; score: number; words: string[] } | undefined;
     let tie = false;
     for (const kid of kids) {
-      const matched = distinctiveOf(kid).filter((w) => !GENERIC.has(w) && available(w));
+      const matched = distinctiveOf(kid).filter((w) => !GENERIC.has(w) && !spent.has(w) && available(w));
       const score = matched.length;
       if (score === 0) continue;
       if (!best || score > best.score) {
@@ -85,7 +88,6 @@ export function createTabularRefiner(codeSet: CodeSet, spelling?: SpellingVarian
     // Subcodes by sex (female breast, male breast) when the note does not say: the Tabular's
     // first, flagged as a default for the coder to check.
     if (kids.every((k) => distinctiveOf(k).some((w) => w === 'female' || w === 'male'))) return { child: kids[0], defaulted: true, why: 'sex not documented' };
-    void parent;
     return { defaulted: true };
   };
 

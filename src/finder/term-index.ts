@@ -108,7 +108,12 @@ export function titleWords(title: string, spelling?: SpellingVariants, main = fa
   );
   const nonEmpty = parts.filter((p) => p.length > 0);
   // A main term's own words are always required ("Disorder", "Syndrome"): only subterms have optional ones.
-  const required = (ws: string[]) => (main ? ws : ws.filter((w) => !OPTIONAL_WORDS.has(w)));
+  // "Frontal, lobe syndrome": a syndrome named by one word stays a syndrome ("frontal lobe" is a place).
+  const required = (ws: string[]) => {
+    if (main) return ws;
+    const essential = ws.filter((w) => !OPTIONAL_WORDS.has(w));
+    return essential.length === 1 && ws.includes('syndrome') ? [...essential, 'syndrome'] : essential;
+  };
   const optional = [...new Set(nonEmpty.flat().filter((w) => OPTIONAL_WORDS.has(w)))];
   if (nonEmpty.length >= 2 && nonEmpty.every((p) => p.length === 1) && nonEmpty.slice(1).every((p) => sameStem(p[0], nonEmpty[0][0]))) {
     return { alternatives: nonEmpty.map((p) => p), optional: [] };
