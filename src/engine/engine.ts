@@ -151,7 +151,11 @@ export function createEngine(parts: EngineParts): Engine {
         // Index candidates carry only codable statuses already; the classifier's need the check.
         if (c.supports.length === 0 && status && suppress.has(status)) continue;
         const best = [...c.supports].sort((a, b) => rankSupport(b.support) - rankSupport(a.support))[0];
-        const guidance = [...new Set([...c.supports.map((s) => GUIDANCE[s.support.rationale]).filter((g): g is string => !!g), ...c.notes])];
+        // A mention stating the condition outright makes the other mentions' reasons moot
+        // ("1. Pneumonia." beside "consistent with pneumonia": not coded as if established).
+        const established = c.supports.some((s) => s.support.rationale === 'present');
+        const reasons = c.supports.map((s) => s.support.rationale).filter((r) => !established || (r !== 'uncertain-as-established' && r !== 'chronic-history'));
+        const guidance = [...new Set([...reasons.map((r) => GUIDANCE[r]).filter((g): g is string => !!g), ...c.notes])];
         if (c.supports.length > 0 && c.supports.every((s) => s.support.defaulted))
           guidance.push('Nothing more specific is documented: the unspecified code is suggested (Guidelines I.A.9).');
         out.push({

@@ -11,14 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import request from 'supertest';
-import { createApp } from '../../src/app';
 import { PROJECT_ROOT } from '../../src/paths';
-import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
-import { openSqliteStore } from '../../src/store/sqlite';
-import { codingRules, FIXED_NOW, seqIds, testConfig } from '../helpers/app';
-import { expectValidCds } from '../helpers/expect-valid';
 import { evaluate } from '../../src/tools/evaluate';
 import { referenceSliceMetrics, REFERENCE_SLICE } from '../../src/tools/train/train';
 
@@ -64,31 +58,4 @@ const codiesp = process.env.CODIESP_DIR;
   const { perCode, ...figures } = (await evaluate(codiesp!, BUNDLE)).metrics;
   expect(perCode.length).toBeGreaterThan(0);
   expectClose(figures, config.metrics.test);
-});
-
-test("the README's example card is what the default model answers to the example request", async () => {
-  const classifier = await createClassifier(BUNDLE, { intraOpThreads: 1 });
-  try {
-    const config = testConfig({ modelDir: BUNDLE, auth: 'off' });
-    const app = createApp({
-      config,
-      classifier,
-      log: createLogger('silent'),
-      store: openSqliteStore(':memory:'),
-      newId: seqIds(),
-      now: () => FIXED_NOW,
-      coding: await codingRules(),
-    });
-    const hook = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'requests', 'encounter-discharge.json'), 'utf8');
-    const res = await request(app).post('/cds-services/icd10cm-suggestions').set('Content-Type', 'application/json').send(hook);
-    expect(res.status).toBe(200);
-    expectValidCds('response', res.body);
-    const card = res.body.cards.find((c: { summary: string }) => c.summary.includes(' I10: '));
-    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain(JSON.stringify(card.summary));
-    expect(readme).toContain(JSON.stringify(card.detail).slice(1, 110));
-    expect(readme).toContain(JSON.stringify(card.source.label));
-  } finally {
-    await classifier.dispose();
-  }
 });
