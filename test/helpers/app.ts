@@ -59,8 +59,10 @@ export function seqIds(): () => string {
  * Authentication is OFF by default here (production's default is on), so that tests of
  * what the endpoints do need no tokens; test/http/auth*.test.ts pass `{ auth: 'on', ... }`.
  * @param overrides - configuration overrides
+ * @param analyzer - where the model runs (default: the tiny classifier on this thread)
+ * @param newId - uuid source (default: a sequence; replicas sharing a store need distinct ones)
  */
-export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer) {
+export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer, newId: () => string = seqIds()) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -78,7 +80,7 @@ export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: 
     ...(analyzer ? { analyzer } : { classifier }),
     log,
     store,
-    newId: seqIds(),
+    newId,
     now: () => FIXED_NOW,
     coding: await codingRules(),
   });
