@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Condition } from '@medplum/fhirtypes';
 import request from 'supertest';
 import type { TrustedClient } from '../../src/auth/trusted-clients';
+import { reportOf } from '../../src/cli/report';
 import type { Card } from '../../src/cds/types';
 import { createTestApp } from '../helpers/app';
 import { expectValidCds, expectValidFhir } from '../helpers/expect-valid';
@@ -31,11 +32,12 @@ describeWithPostgres('two replicas on one PostgreSQL database', () => {
   let signer: TestSigner;
   let a: Replica;
   let b: Replica;
+  let url: string;
 
   beforeAll(async () => {
     signer = await testSigner('ES384', 'es-1');
     const cdsClients: TrustedClient[] = [{ iss: EHR, jwks: { keys: [signer.publicJwk] } }];
-    const url = await cluster().createDatabase();
+    url = await cluster().createDatabase();
     // Same configuration (one PUBLIC_BASE_URL behind the load balancer), own uuids, own pools.
     const config = { auth: 'on' as const, cdsClients, publicBaseUrl: BASE, storeUrl: url, storeConnectTimeoutMs: 2000, hookTimeBudgetMs: 30_000 };
     [a, b] = await Promise.all([createTestApp(config, undefined, randomUUID), createTestApp(config, undefined, randomUUID)]);
@@ -95,6 +97,10 @@ describeWithPostgres('two replicas on one PostgreSQL database', () => {
     expect(await b.store.feedbackRecords({ card: card.uuid })).toEqual([expect.objectContaining({ known: true, code: codeOf(card), outcome: 'accepted' })]);
     const after = (await a.store.acceptanceReport()).codes.find((c) => c.code === codeOf(card));
     expect(after).toMatchObject({ cardsWithFeedback: (before?.cardsWithFeedback ?? 0) + 1, accepted: (before?.accepted ?? 0) + 1 });
+    // `npm run report` on the shared database says the same, and names it without the password.
+    const report = await reportOf(url);
+    expect(report).toEqual({ store: `postgres://icd10@127.0.0.1:${cluster().port}${new URL(url).pathname}`, ...(await b.store.acceptanceReport()) });
+    expect(JSON.stringify(report)).not.toContain(new URL(url).password);
   });
 
   test('a result cached by one replica is served by the other, at both edges', async () => {
