@@ -4,7 +4,9 @@
  * stopped for 10 s and started again on the same port and data. During the outage every
  * answer that is not 200 is 503 OperationOutcome `transient` with Retry-After, quickly (no
  * call waits past the store's bounds); the same app answers 200 again within 5 s of the
- * database's return, without a restart; every write it acknowledged is in the store.
+ * database's return, without a restart; every write it acknowledged is in the store. A frozen
+ * database (SIGSTOP: connections open, nothing answers) is answered 503 within one store
+ * call's bound, at both edges.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -187,5 +189,74 @@ describeWithPostgres('PostgreSQL stopped for 10 s under load', () => {
     expect(lost).toEqual([]);
     expect(ok.filter((a) => a.kind === 'feedback').length).toBeGreaterThan(0);
     await replica.store.close();
+  }, 60_000);
+
+  test('database frozen: each call answered 503 transient within one store bound (never waiting twice), 200 again once it resumes', async () => {
+    const signer = await testSigner('ES384', 'es-1');
+    const replica = await createTestApp(
+      {
+        auth: 'on',
+        cdsClients: [{ iss: EHR, jwks: { keys: [signer.publicJwk] } }],
+        fhirTokens: [FHIR_TOKEN],
+        publicBaseUrl: BASE,
+        storeUrl: await cluster().createDatabase(),
+        hookTimeBudgetMs: 30_000,
+        ...STORE,
+      },
+      undefined,
+      randomUUID,
+    );
+    const { server, base } = await listenOnLoopback(replica.app);
+    const hook = async (text: string) =>
+      fetch(`${base}${SERVICE}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await signedToken(signer, clientClaims(EHR, `${BASE}${SERVICE}`))}` },
+        body: JSON.stringify(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), encounterConditions: searchset() } })),
+      });
+    // The FHIR edge with a static token claims nothing: its first store call is the cache read.
+    const operation = (text: string) =>
+      fetch(`${base}${OPERATION}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/fhir+json', Authorization: `Bearer ${FHIR_TOKEN}` },
+        body: JSON.stringify({ resourceType: 'Parameters', parameter: [{ name: 'document', resource: documentReference(text) }] }),
+      });
+    const timed = async (call: Promise<Response>) => {
+      const started = performance.now();
+      const res = await call;
+      return {
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        body: (await res.json()) as { issue: { code: string }[] },
+        ms: performance.now() - started,
+      };
+    };
+    try {
+      // Warm: the pool holds open connections, which a frozen server leaves hanging.
+      expect((await hook(SAMPLE_NOTE)).status).toBe(200);
+      expect((await operation(SAMPLE_NOTE)).status).toBe(200);
+      cluster().pause();
+      let answers: Awaited<ReturnType<typeof timed>>[];
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => timed(i % 2 ? operation(`${SAMPLE_NOTE}\nFrozen ${i}.`) : hook(`${SAMPLE_NOTE}\nFrozen ${i}.`))),
+        );
+      } finally {
+        cluster().resume();
+      }
+      for (const a of answers) {
+        expect({ status: a.status, code: a.body.issue[0].code, retryAfter: a.retryAfter }).toEqual({ status: 503, code: 'transient', retryAfter: '5' });
+        expectValidFhir(a.body);
+        expect(a.ms).toBeLessThan(STORE.storeConnectTimeoutMs + STORE.storeStatementTimeoutMs + 1000);
+      }
+      const resumed = performance.now();
+      let status = 0;
+      while (status !== 200 && performance.now() - resumed < 5000) status = (await operation(`${SAMPLE_NOTE}\nResumed.`)).status;
+      expect(status).toBe(200);
+    } finally {
+      cluster().resume();
+      await replica.settled();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await replica.store.close();
+    }
   }, 60_000);
 });
