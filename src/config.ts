@@ -40,6 +40,11 @@ export interface Config {
   dischargeSummaryLoinc: readonly string[];
   suppressAssertions: readonly SuppressibleStatus[];
   storePath: string;
+  /** postgres://… selects the PostgreSQL store (checked in full by store/open-store.ts); unset: SQLite at storePath. */
+  storeUrl?: string;
+  storePoolSize: number;
+  storeStatementTimeoutMs: number;
+  storeConnectTimeoutMs: number;
   auth: OnOff;
   /** The entries of the CDS_CLIENTS file as JSON; auth/trusted-clients.ts checks them at start-up. */
   cdsClients: readonly unknown[];
@@ -153,6 +158,18 @@ const suppressedStatuses: Reader<readonly SuppressibleStatus[]> = {
 const storePath: Reader<string> = {
   accepts: 'a file path, or `:memory:`',
   read: (raw) => (raw === ':memory:' ? raw : path.resolve(unset(raw) ? DEFAULT_STORE_FILE : raw)),
+};
+
+// The scheme only: the URL's parts and parameters are checked by the store (store/open-store.ts,
+// before anything is loaded), since config.ts imports no feature. The message never echoes the
+// value, which holds a password.
+const postgresUrl: Reader<string | undefined> = {
+  accepts: 'a `postgres://` or `postgresql://` URL',
+  read(raw, name) {
+    if (unset(raw)) return undefined;
+    if (/^postgres(ql)?:\/\/./i.test(raw)) return raw;
+    throw new SettingProblem(`${name} must be a postgres:// or postgresql:// URL (user:password@host:port/database)`);
+  },
 };
 
 /** A JSON file holding an array; its entries are checked by the feature that uses them. */
@@ -345,6 +362,33 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     group: 'Store and cache',
     doc: 'The SQLite file of the audit trail, feedback and result cache (created with its directory), or `:memory:`.',
     reader: storePath,
+  },
+  storeUrl: {
+    env: 'STORE_URL',
+    group: 'Store and cache',
+    doc: 'The PostgreSQL store shared by replicas, e.g. `postgres://icd10:secret@db:5432/icd10?sslmode=verify-full` (docs/store.md); unset: the SQLite file of STORE_PATH. The password is never logged.',
+    reader: postgresUrl,
+  },
+  storePoolSize: {
+    env: 'STORE_POOL_SIZE',
+    default: '10',
+    group: 'Store and cache',
+    doc: "PostgreSQL: connections this process keeps at most (replicas × this must fit the server's max_connections).",
+    reader: int(10, 1, 1000),
+  },
+  storeStatementTimeoutMs: {
+    env: 'STORE_STATEMENT_TIMEOUT_MS',
+    default: '5000',
+    group: 'Store and cache',
+    doc: 'PostgreSQL: longest a statement may run on the server (plus 1 s on the client) before the call is answered 503 (ms).',
+    reader: int(5000, 100, 600_000),
+  },
+  storeConnectTimeoutMs: {
+    env: 'STORE_CONNECT_TIMEOUT_MS',
+    default: '5000',
+    group: 'Store and cache',
+    doc: 'PostgreSQL: longest wait for a connection, new or free in the pool, before the call is answered 503 (ms).',
+    reader: int(5000, 100, 600_000),
   },
   resultCache: {
     env: 'RESULT_CACHE',

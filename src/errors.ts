@@ -107,7 +107,15 @@ export function internalError() {
   return fail(500, 'fatal', 'exception', 'Internal error while processing the request');
 }
 
-/** 503: a dependency (the model) is not ready. */
+/** Seconds a client is asked to wait before retrying a 503 (RFC 9110 §10.2.3 Retry-After). */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * 503 `transient`: a dependency (the model, the store) cannot serve now and may soon; with
+ * Retry-After, so a client waits before it retries.
+ */
 export function unavailable(text: string) {
-  return fail(503, 'error', 'transient', text);
+  const error = fail(503, 'error', 'transient', text);
+  error.headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
+  return error;
 }

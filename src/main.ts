@@ -10,15 +10,14 @@ import { loadConfig } from './config';
 import { createDrainState, drainServer } from './http/drain';
 import { createLogger } from './log';
 import { loadCodingRules } from './rules/load-rules';
-import { openSqliteStore } from './store/sqlite';
+import { openStore } from './store/open-store';
 
 async function main() {
   const config = loadConfig(process.env);
   // Checked now, before the model is loaded: a bad CDS_CLIENTS file stops the start at once.
   trustedClientsOf(config);
   const log = createLogger(config.logLevel);
-  const store = openSqliteStore(config.storePath);
-  log.info({ store: store.kind, path: config.storePath }, 'store opened');
+  const store = await openStore(config, log);
   const started = Date.now();
   // The model runs in worker threads (each loads its own session and tokenizer), so a long
   // analysis never blocks the event loop.

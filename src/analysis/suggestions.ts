@@ -8,6 +8,9 @@
  * (SUPPRESS_ASSERTIONS) and the passages per suggestion. Value: the suggestions with offsets
  * only (cache-value.ts); the quotes are rebuilt from the caller's notes on a hit.
  *
+ * A result cache that cannot be read because the store is unavailable rejects the call with
+ * the store's StoreUnavailableError; any other read failure is a miss.
+ *
  * A caller with a deadline gets `pending` when the analysis is not done by then; the
  * analysis goes on and fills the cache, and a later call for the same notes joins it while
  * it runs, or reads the cache once it is done.
@@ -18,7 +21,7 @@ import type { AssertionStatus } from '../evidence/assertion';
 import type { Logger } from '../log';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import type { Store } from '../store/store';
+import { StoreUnavailableError, type Store } from '../store/store';
 import { MAX_PASSAGES, type Suggestion, type SuggestTimings } from '../suggest';
 import type { Analysis, Analyzer } from './analyzer';
 import { decodeCacheValue, encodeCacheValue } from './cache-value';
@@ -107,6 +110,11 @@ export function createSuggestionService(options: SuggestionServiceOptions): Sugg
       const key = keyOf(notes, setting);
       if (options.cache) {
         const value = await store.cachedSuggestions(key, new Date(now().getTime() - ttlMs).toISOString()).catch((error: Error) => {
+          // A store that cannot answer now would refuse the audit write every answer needs
+          // too: fail at once (503 for the caller) rather than analyse for an answer that
+          // cannot be given, which would double the wait on a frozen database. Anything else
+          // (a closed store) is a miss.
+          if (error instanceof StoreUnavailableError) throw error;
           log.warn({ requestId, err: { message: error.message } }, 'result cache unreadable');
           return undefined;
         });

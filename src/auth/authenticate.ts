@@ -11,7 +11,8 @@ import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config';
 import { unauthorized, unavailable } from '../errors';
 import type { Logger } from '../log';
-import { AuthFailure, clientJwtVerifier, ReplayCacheFull } from './client-jwt';
+import { StoreUnavailableError, type Store } from '../store/store';
+import { AuthFailure, clientJwtVerifier } from './client-jwt';
 import { invokedUrlOf } from './invoked-url';
 import { staticTokenMatcher } from './static-tokens';
 import type { TrustedClient } from './trusted-clients';
@@ -35,8 +36,13 @@ function bearerTokenOf(req: Request): string | undefined {
  * Builds the middleware and logs, once, what the configuration means for callers.
  * @param deps - configuration and logger
  */
-export function createAuthenticators(deps: { config: Readonly<Config>; log: Logger; trustedClients: readonly TrustedClient[] }): Authenticators {
-  const { config, log, trustedClients } = deps;
+export function createAuthenticators(deps: {
+  config: Readonly<Config>;
+  log: Logger;
+  trustedClients: readonly TrustedClient[];
+  store: Pick<Store, 'claimTokenId' | 'kind'>;
+}): Authenticators {
+  const { config, log, trustedClients, store } = deps;
   if (config.auth === 'off') {
     log.warn('AUTH=off: every endpoint accepts calls without authentication; for local development only');
     const open: RequestHandler = (_req, res, next) => {
@@ -57,10 +63,13 @@ export function createAuthenticators(deps: { config: Readonly<Config>; log: Logg
     log.warn('PUBLIC_BASE_URL is not set: token audiences are checked against the request Host header; set it in production');
   }
 
-  const verifyJwt = clientJwtVerifier(trustedClients, { clockSkewSeconds: config.authClockSkewSeconds });
+  const verifyJwt = clientJwtVerifier(trustedClients, {
+    clockSkewSeconds: config.authClockSkewSeconds,
+    claimTokenId: (issuer, jti, keepUntil, now) => store.claimTokenId(issuer, jti, keepUntil, now),
+  });
   const matchStaticToken = staticTokenMatcher(config.fhirTokens);
 
-  /** Runs `accept`, and turns any failure into the one 401 (503 when the replay cache is full). */
+  /** Runs `accept`, and turns any failure into the one 401 (503 when the token id cannot be claimed now). */
   const guard =
     (accept: (token: string, req: Request) => Promise<Caller>): RequestHandler =>
     async (req, res, next) => {
@@ -72,9 +81,10 @@ export function createAuthenticators(deps: { config: Readonly<Config>; log: Logg
         res.locals.auth = caller;
         log.info({ requestId, ...caller }, 'caller authenticated');
       } catch (error) {
-        if (error instanceof ReplayCacheFull) {
-          log.warn({ requestId }, 'replay cache full: token refused');
-          throw unavailable('The service is busy; retry later');
+        // Whether the token was used before cannot be told: refused for now, never accepted unchecked.
+        if (error instanceof StoreUnavailableError) {
+          log.warn({ requestId, store: store.kind, err: { message: error.message } }, 'token id could not be claimed: store unavailable');
+          throw unavailable('The service cannot check tokens now; retry later');
         }
         if (!(error instanceof AuthFailure)) throw error;
         log.warn({ requestId, reason: error.reason, ...(error.iss ? { iss: error.iss } : {}) }, 'authentication failed');

@@ -6,7 +6,8 @@
  * header (`alg` ES384/RS384 only, `typ` JWT when present, `kid` present) → `iss` trusted →
  * `jku` equal to the issuer's configured one when present → signature with that issuer's
  * keys → `exp`, `iat` (within the clock skew, not older than the maximum token age), `jti`
- * and `aud` present → `aud` names the invoked URL → `jti` not seen before.
+ * and `aud` present → `aud` names the invoked URL → `jti` not seen before, by any replica:
+ * ids are claimed in the store (Store.claimTokenId), which every process shares.
  */
 import {
   createLocalJWKSet,
@@ -21,7 +22,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { audienceNames } from './invoked-url';
-import { ReplayCache } from './replay-cache';
+import type { Store } from '../store/store';
 import { ALLOWED_ALGORITHMS, type TrustedClient } from './trusted-clients';
 
 /**
@@ -42,14 +43,6 @@ export class AuthFailure extends Error {
   }
 }
 
-/** Thrown when the replay cache has no room left: the token may be good, we cannot tell. */
-export class ReplayCacheFull extends Error {
-  constructor() {
-    super('replay cache full');
-    this.name = 'ReplayCacheFull';
-  }
-}
-
 /** Who called, once a token has passed every check. */
 export interface VerifiedClient {
   iss: string;
@@ -65,13 +58,18 @@ export interface ClientJwtOptions {
   maxTokenAgeSeconds?: number;
   /** Timeout of a remote JWK Set fetch, in milliseconds. */
   jwksTimeoutMs?: number;
-  replayCache?: ReplayCache;
+  /**
+   * Claims a token id for its issuer once for every replica (Store.claimTokenId); it rejects
+   * with StoreUnavailableError when the store cannot answer, and the token is then refused
+   * with 503, never accepted unchecked.
+   */
+  claimTokenId: Store['claimTokenId'];
   /** Clock (tests pass a fixed one). */
   now?: () => Date;
 }
 
 // One hour: clients mint a fresh token per call, so anything older is a stored token. It also
-// bounds how long a jti must stay in the replay cache, whatever `exp` the token claims.
+// bounds how long a jti must stay claimed, whatever `exp` the token claims.
 const MAX_TOKEN_AGE_SECONDS = 3600;
 const MAX_JTI_CHARS = 256;
 const MAX_LOGGED_CHARS = 200;
@@ -137,8 +135,8 @@ function reasonOf(error: unknown): string {
 /**
  * Builds the verifier of client tokens.
  * @param clients - the trusted clients (CDS_CLIENTS)
- * @param options - clock skew and limits
- * @returns verify(token, invokedUrl): the client, or throws AuthFailure / ReplayCacheFull
+ * @param options - clock skew, limits and where token ids are claimed
+ * @returns verify(token, invokedUrl): the client, or throws AuthFailure (or the store's error)
  */
 export function clientJwtVerifier(
   clients: readonly TrustedClient[],
@@ -147,7 +145,6 @@ export function clientJwtVerifier(
   const skew = options.clockSkewSeconds;
   const maxAge = options.maxTokenAgeSeconds ?? MAX_TOKEN_AGE_SECONDS;
   const now = options.now ?? (() => new Date());
-  const replayCache = options.replayCache ?? new ReplayCache(undefined, () => now().getTime());
   const byIss = new Map(clients.map((c) => [c.iss, { client: c, keyOf: keyResolverOf(c, options.jwksTimeoutMs ?? 5000) }]));
 
   return async (token, invokedUrl) => {
@@ -188,10 +185,9 @@ export function clientJwtVerifier(
     const { jti, exp, iat } = payload as { jti: unknown; exp: number; iat: number };
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_CHARS) throw new AuthFailure('jti invalid', iss);
     // After this instant the token fails `exp` or the maximum age anyway.
-    const keepUntilMs = (Math.min(exp, iat + maxAge) + skew) * 1000;
-    const verdict = replayCache.remember(trusted.client.iss, jti, keepUntilMs);
-    if (verdict === 'replayed') throw new AuthFailure('jti replayed', iss);
-    if (verdict === 'full') throw new ReplayCacheFull();
+    const keepUntil = new Date((Math.min(exp, iat + maxAge) + skew) * 1000);
+    // The verifier's clock judges expiry of claims, as it judges `exp` (docs/store.md §Replay protection).
+    if ((await options.claimTokenId(trusted.client.iss, jti, keepUntil, now())) === 'replayed') throw new AuthFailure('jti replayed', iss);
     return { iss: trusted.client.iss, jti, ...(typeof payload.tenant === 'string' ? { tenant: clip(payload.tenant) } : {}) };
   };
 }

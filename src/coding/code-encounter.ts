@@ -6,8 +6,9 @@
  *
  * Sequence: analysis (result cache, in-flight sharing, time budget: analysis/suggestions.ts)
  * → delta against the recorded codes → the edge's presentation → the audit record, written
- * before the answer goes out (store/audit.ts: no audit, no answer). Analysis failures that a
- * retry may cure (queue full, worker lost) become 503 `transient` here, for every caller.
+ * before the answer goes out (store/audit.ts: no audit, no answer). Failures that a retry may
+ * cure (queue full, worker lost, the store unavailable) become 503 `transient` here, for every
+ * caller.
  */
 import type { Setting } from '../assign/code-note';
 import { AnalysisQueueFullError, AnalysisUnavailableError } from '../analysis/analyzer';
@@ -17,7 +18,7 @@ import type { Logger } from '../log';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
 import { auditDocumentsOf, auditSuggestionOf, writeAudit } from '../store/audit';
-import type { AuditRecord, Store } from '../store/store';
+import { StoreUnavailableError, type AuditRecord, type Store } from '../store/store';
 import type { CodeSet } from '../codeset/code-set';
 import type { RuleChecker } from '../rules/check-coding';
 import type { RuleFinding } from '../rules/findings';
@@ -144,6 +145,10 @@ async function codingOf(deps: CodingDeps, input: EncounterInput): Promise<Encoun
     .catch((error: unknown) => {
       if (error instanceof AnalysisQueueFullError) throw unavailable('Too many notes are being analysed; retry later');
       if (error instanceof AnalysisUnavailableError) throw unavailable('The analysis was interrupted; retry');
+      if (error instanceof StoreUnavailableError) {
+        deps.log.error({ requestId: call.requestId, store: deps.store.kind, err: { message: error.message } }, 'result cache could not be read');
+        throw unavailable('The service cannot reach its store now; retry later');
+      }
       throw error;
     });
   if (result.status === 'pending') {

@@ -1,11 +1,13 @@
 /**
  * The one error middleware. OperationOutcomeError → its status and body; body-parser
- * failures → 400/413/415; anything else → logged and answered 500 with a generic
- * OperationOutcome (never a stack trace, never the error message).
+ * failures → 400/413/415; the store unavailable (StoreUnavailableError, wherever it was not
+ * already turned into a 503) → 503 `transient` with Retry-After; anything else → logged and
+ * answered 500 with a generic OperationOutcome (never a stack trace, never the error message).
  */
 import type { ErrorRequestHandler } from 'express';
-import { badRequest, internalError, OperationOutcomeError, payloadTooLarge, unsupportedMediaType } from '../errors';
+import { badRequest, internalError, OperationOutcomeError, payloadTooLarge, unavailable, unsupportedMediaType } from '../errors';
 import type { Logger } from '../log';
+import { StoreUnavailableError } from '../store/store';
 
 /** Errors body-parser raises, by their `type`. */
 function fromBodyParser(error: { type?: string; status?: number; expose?: boolean }): OperationOutcomeError | undefined {
@@ -42,7 +44,11 @@ export function mediaTypeFor(path: string): string {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let known = error instanceof OperationOutcomeError ? error : fromBodyParser(error ?? {});
-    if (!known) {
+    if (!known && error instanceof StoreUnavailableError) {
+      // The message names what failed (no credentials, no parameters, no content).
+      log.error({ err: { message: error.message }, requestId: res.locals.requestId }, 'store unavailable');
+      known = unavailable('The service cannot reach its store now; retry later');
+    } else if (!known) {
       log.error({ err: { message: error?.message, stack: error?.stack }, requestId: res.locals.requestId }, 'unexpected error');
       known = internalError();
     } else if (known.status >= 500) {

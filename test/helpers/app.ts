@@ -1,7 +1,8 @@
 /**
  * Test wiring: the real app with the real tiny ONNX model (test/fixtures/tiny-model), a
  * config built like production's, sequential ids, a fixed clock, captured log lines and a
- * store of its own (in memory unless the test names a file with `storePath`).
+ * store of its own, opened as main.ts opens it (in-memory SQLite unless the test names a file
+ * with `storePath` or a PostgreSQL database with `storeUrl`).
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
@@ -16,6 +17,7 @@ import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import type { Classifier } from '../../src/model/types';
 import { loadCodingRules, type CodingRules } from '../../src/rules/load-rules';
+import { openStore } from '../../src/store/open-store';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 
@@ -57,8 +59,10 @@ export function seqIds(): () => string {
  * Authentication is OFF by default here (production's default is on), so that tests of
  * what the endpoints do need no tokens; test/http/auth*.test.ts pass `{ auth: 'on', ... }`.
  * @param overrides - configuration overrides
+ * @param analyzer - where the model runs (default: the tiny classifier on this thread)
+ * @param newId - uuid source (default: a sequence; replicas sharing a store need distinct ones)
  */
-export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer) {
+export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer, newId: () => string = seqIds()) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -69,13 +73,14 @@ export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: 
   // Tests serve their EHR's FHIR server on loopback: local testing, as ALLOW_PRIVATE_FHIR_SERVERS allows.
   const config = testConfig({ auth: 'off', allowPrivateFhirServers: 'on', ...overrides });
   const classifier = await tinyClassifier();
-  const store = openSqliteStore(config.storePath);
+  const log = createLogger(config.logLevel, destination);
+  const store = await openStore(config, log);
   const app = createApp({
     config,
     ...(analyzer ? { analyzer } : { classifier }),
-    log: createLogger(config.logLevel, destination),
+    log,
     store,
-    newId: seqIds(),
+    newId,
     now: () => FIXED_NOW,
     coding: await codingRules(),
   });

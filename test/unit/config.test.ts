@@ -33,6 +33,10 @@ test('defaults', () => {
     allowPrivateFhirServers: 'off',
     corsOrigins: ['*'],
     storePath: path.join(PROJECT_ROOT, 'data', 'icd10-cds.sqlite'),
+    storeUrl: undefined,
+    storePoolSize: 10,
+    storeStatementTimeoutMs: 5000,
+    storeConnectTimeoutMs: 5000,
     analysisQueueMax: 64,
     analysisWorkers: 1,
     resultCache: 'on',
@@ -49,6 +53,27 @@ test('values are parsed and every problem is reported at once', () => {
   expect(() => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', PUBLIC_BASE_URL: 'ftp://x', DISCHARGE_SUMMARY_LOINC: 'abc' })).toThrow(
     'Invalid configuration:\n- PORT must be an integer between 0 and 65535\n- PUBLIC_BASE_URL must be an absolute http(s) URL\n' +
       '- LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent\n- DISCHARGE_SUMMARY_LOINC must be comma-separated LOINC codes such as 18842-5',
+  );
+});
+
+test('STORE_URL: postgres:// or postgresql:// selects PostgreSQL; anything else is refused without echoing it', () => {
+  expect(loadConfig({}).storeUrl).toBeUndefined();
+  expect(loadConfig({ STORE_URL: 'postgres://u:secret@db:5432/icd10', STORE_POOL_SIZE: '4', STORE_STATEMENT_TIMEOUT_MS: '2000' })).toMatchObject({
+    storeUrl: 'postgres://u:secret@db:5432/icd10',
+    storePoolSize: 4,
+    storeStatementTimeoutMs: 2000,
+    storeConnectTimeoutMs: 5000,
+  });
+  expect(loadConfig({ STORE_URL: 'postgresql://u@db/icd10' }).storeUrl).toBe('postgresql://u@db/icd10');
+  let message = '';
+  try {
+    loadConfig({ STORE_URL: 'mysql://u:secret@db/icd10', STORE_POOL_SIZE: '0' });
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  expect(message).toBe(
+    'Invalid configuration:\n- STORE_URL must be a postgres:// or postgresql:// URL (user:password@host:port/database)\n' +
+      '- STORE_POOL_SIZE must be an integer between 1 and 1000',
   );
 });
 

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { badRequest, unprocessable } from '../../../src/errors';
 import { errorHandler } from '../../../src/http/error-handler';
 import { createLogger } from '../../../src/log';
+import { StoreUnavailableError } from '../../../src/store/store';
 
 /** An app whose routes throw, to test the one error middleware on its own. */
 function appThrowing(error: unknown, path = '/fhir/x') {
@@ -28,6 +29,19 @@ test('an unexpected error: 500, generic OperationOutcome, no message or stack in
   });
   expect(res.text).not.toContain('secret');
   expect(lines.join('')).toContain('secret internals');
+});
+
+test.each(['/fhir/x', '/cds-services/x'])('the store unavailable at %s: 503 transient with Retry-After, never 500; logged without SQL', async (path) => {
+  const { app, lines } = appThrowing(new StoreUnavailableError('postgresql store: claimTokenId failed: connect ECONNREFUSED 127.0.0.1:5432'), path);
+  const res = await request(app).get(path);
+  expect(res.status).toBe(503);
+  expect(res.headers['retry-after']).toBe('5');
+  expect(res.headers['content-type']).toBe(`${path.startsWith('/fhir') ? 'application/fhir+json' : 'application/json'}; charset=utf-8`);
+  expect(res.body).toEqual({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: 'transient', details: { text: 'The service cannot reach its store now; retry later' } }],
+  });
+  expect(lines.map((l) => JSON.parse(l).msg)).toContain('store unavailable');
 });
 
 test('a thrown non-Error value is handled the same way', async () => {
