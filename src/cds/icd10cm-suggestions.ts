@@ -34,7 +34,7 @@ export function definitionOf(loincCodes: readonly string[]): CdsServiceDefinitio
     id: SERVICE_ID,
     title: 'ICD-10-CM coding suggestions from the discharge summary',
     description:
-      'Suggests ICD-10-CM encounter diagnoses found in the discharge summary through the Alphabetic Index and ranked by learned models, checked against the Tabular List\'s coding rules, each with its confidence and the passage of the note that supports it. Suggestions only: nothing is recorded unless a clinician or coder accepts a card, and accepted diagnoses are created as provisional.',
+      "Suggests ICD-10-CM encounter diagnoses found in the discharge summary through the Alphabetic Index and ranked by learned models, checked against the Tabular List's coding rules, each with its confidence and the passage of the note that supports it. Suggestions only: nothing is recorded unless a clinician or coder accepts a card, and accepted diagnoses are created as provisional.",
     prefetch: {
       [SUMMARIES_KEY]: summariesQuery('{{context.patientId}}', loincCodes),
       [CONDITIONS_KEY]: conditionsQuery('{{context.patientId}}', '{{context.encounterId}}'),
