@@ -49,6 +49,16 @@ export class AnalysisQueueFullError extends AnalysisUnavailableError {
 export class AnalysisWorkerLostError extends AnalysisUnavailableError {}
 
 /**
+ * Thrown when the analyzer was closed (the process is stopping): a request whose client left
+ * during the drain, or a job document picked up late, is retried elsewhere, never a 500.
+ */
+export class AnalyzerClosedError extends AnalysisUnavailableError {
+  constructor() {
+    super('the analyzer is closed');
+  }
+}
+
+/**
  * The engine on this thread: for tests and tools. Given a classifier alone, the engine is the
  * classifier's (ENGINE=model).
  * @param engine - the engine, or a classifier

@@ -13,7 +13,7 @@ import type { EngineSettings } from '../engine/load-engine';
 import { DEFAULT_CODESET_DIR, DEFAULT_KNOWLEDGE_DIR, DEFAULT_RANKER_DIR } from '../paths';
 import type { ModelInfo } from '../model/types';
 import type { Note } from '../note/note';
-import { AnalysisQueueFullError, AnalysisWorkerLostError, type Analysis, type AnalysisOptions, type Analyzer } from './analyzer';
+import { AnalysisQueueFullError, AnalysisWorkerLostError, AnalyzerClosedError, type Analysis, type AnalysisOptions, type Analyzer } from './analyzer';
 import type { FromWorker, ToWorker, WorkerInit } from './worker';
 
 export interface WorkerPoolOptions extends Partial<Omit<EngineSettings, 'modelDir' | 'intraOpThreads'>> {
@@ -147,10 +147,28 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
   slots.push(...ok.map((s) => s.slot));
   const info = ok[0].info;
 
+  let disposed: Promise<void> | undefined;
+  async function closeWorkers(): Promise<void> {
+    closing = true;
+    for (const job of queue.splice(0)) job.reject(new AnalyzerClosedError());
+    await Promise.all(
+      slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.worker.once('exit', () => resolve());
+            slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
+            // A worker stuck in a long run is not waited for.
+            setTimeout(() => void slot.worker.terminate(), 5000).unref();
+          }),
+      ),
+    );
+    await Promise.all([...restarts]);
+  }
+
   return {
     info,
     analyze(notes, analyzeOptions) {
-      if (closing) return Promise.reject(new Error('the analyzer is closed'));
+      if (closing) return Promise.reject(new AnalyzerClosedError());
       const busy = slots.every((s) => s.job);
       if (busy && queue.length >= options.maxQueue) return Promise.reject(new AnalysisQueueFullError(options.maxQueue));
       return new Promise<Analysis>((resolve, reject) => {
@@ -169,21 +187,10 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
         dispatch();
       });
     },
-    async dispose() {
-      closing = true;
-      for (const job of queue.splice(0)) job.reject(new Error('the analyzer is closed'));
-      await Promise.all(
-        slots.map(
-          (slot) =>
-            new Promise<void>((resolve) => {
-              slot.worker.once('exit', () => resolve());
-              slot.worker.postMessage({ type: 'close' } satisfies ToWorker);
-              // A worker stuck in a long run is not waited for.
-              setTimeout(() => void slot.worker.terminate(), 5000).unref();
-            }),
-        ),
-      );
-      await Promise.all([...restarts]);
+    dispose() {
+      // Idempotent: a second call (a stop after a failed start, a test's cleanup) waits for the first.
+      disposed ??= closeWorkers();
+      return disposed;
     },
   };
 }

@@ -92,3 +92,18 @@ test('a worker that dies fails its call with 503 and is replaced: the next calls
   expectValidCds('response', cards.body);
   expect((cards.body as { cards: unknown[] }).cards.length).toBeGreaterThan(0);
 }, 30_000);
+
+test('a request that reaches a closed analyzer (the process is stopping) is answered 503 transient, not 500', async () => {
+  const stopping = await serveWithWorkers({ modelDir: TINY_MODEL_DIR, intraOpThreads: 1, workers: 1, maxQueue: 1 });
+  try {
+    await stopping.analyzer.dispose();
+    const res = await fetch(`${stopping.base}/fhir/DocumentReference/$suggest-conditions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/fhir+json' },
+      body: JSON.stringify(documentReference(`${SAMPLE_NOTE}\nAfter the stop.`)),
+    });
+    expectTransient({ status: res.status, body: await res.json() });
+  } finally {
+    await stopping.close();
+  }
+}, 30_000);
