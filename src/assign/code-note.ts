@@ -141,6 +141,8 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const ruledOut = new Set([...own].filter(([, at]) => ruledOutAt && at.every((i) => ruledOutAt.has(i))).map(([w]) => w));
     if (self) for (const i of m.mainWords) if (!own.has(stream[i].norm)) own.set(stream[i].norm, [i]);
     // The other mentions' words: a view that leaves this mention out (no copy per mention: notes can hold thousands).
+    let keys: string[] | undefined;
+    let rank: Map<string, number> | undefined;
     const others: PartnerWords = {
       has: (w) => {
         const ids = partners.get(w);
@@ -153,7 +155,11 @@ export function createIndexCoder(deps: IndexCoderDeps) {
         rest.delete(m.id);
         return rest.size > 0 ? rest : undefined;
       },
-      keys: () => [...partners.keys()].filter((w) => others.has(w)),
+      keys: () => (keys ??= [...partners.keys()].filter((w) => others.has(w))),
+      rankOf: (w) => {
+        rank ??= new Map(others.keys().map((k, i) => [k, i]));
+        return rank.get(w) ?? -1;
+      },
     };
     const first = m.mainWords[0];
     const last = m.mainWords[m.mainWords.length - 1];
@@ -255,7 +261,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const negatedCodes = new Set<string>();
     for (const a of assigned) {
       const m = a.mention;
-      const combined = walker.walk(m.main, wordsOfMention(stream, m, partners, false));
+      const combined = a.standalone.partnerFree ? a.standalone : walker.walk(m.main, wordsOfMention(stream, m, partners, false));
       const fits = [...combined.partners].every((id) => partnerFits(combined, id));
       const path = fits && combined.partners.size > 0 && combined.score > a.standalone.score ? combined : a.standalone;
       if (m.needsSubterm && path.score === 0) {

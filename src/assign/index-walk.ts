@@ -15,11 +15,14 @@ import { wordsOf, type SpellingVariants } from '../finder/words';
 export interface PartnerWords {
   has(word: string): boolean;
   get(word: string): ReadonlySet<number> | undefined;
-  keys(): Iterable<string>;
+  /** The words, in a fixed order (the order a walk tries them in). */
+  keys(): readonly string[];
+  /** A word's place in `keys()`; -1 when it is not a partner word. */
+  rankOf(word: string): number;
 }
 
 /** No partner words (a walk on the mention's own words). */
-export const NO_PARTNERS: PartnerWords = { has: () => false, get: () => undefined, keys: () => [] };
+export const NO_PARTNERS: PartnerWords = { has: () => false, get: () => undefined, keys: () => [], rankOf: () => -1 };
 
 /** The words a walk may use. */
 export interface WalkWords {
@@ -50,6 +53,11 @@ export interface IndexPath {
   /** The path goes through a "with" subterm (a combination code). */
   viaWith: boolean;
   table?: 'neoplasm' | 'drug';
+  /**
+   * Set by `walk`: no term on the way had a "with" or "without" subterm, so other mentions'
+   * words could not have changed the path (the walk with partners would end the same).
+   */
+  partnerFree?: boolean;
 }
 
 // Neoplasm Table columns (after the site column): Malignant Primary, Malignant Secondary, Ca in
@@ -130,13 +138,26 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
   };
 
   /** @param from - the term the reference is printed under: its own main term wins a tie ("Fracture, traumatic … see Fracture, femur, neck") */
+  // A reference resolves the same way every time from the same main term: walks follow the
+  // same "see" texts for every mention of a note, so the answers are kept.
+  const resolved = new Map<TermIndex, Map<TermNode | undefined, Map<string, TermNode | undefined>>>();
   const resolveIn = (index: TermIndex, target: string, from?: TermNode): TermNode | undefined => {
+    const own = from ? rootOf(from) : undefined;
+    let byRoot = resolved.get(index);
+    if (!byRoot) resolved.set(index, (byRoot = new Map()));
+    let byTarget = byRoot.get(own);
+    if (!byTarget) byRoot.set(own, (byTarget = new Map()));
+    if (byTarget.has(target)) return byTarget.get(target);
+    const node = resolveFresh(index, target, own);
+    byTarget.set(target, node);
+    return node;
+  };
+  const resolveFresh = (index: TermIndex, target: string, own: TermNode | undefined): TermNode | undefined => {
     const segments = segmentsOf(target);
     if (segments.length === 0) return undefined;
     // Several main terms may share the first form ("Fracture, burst" … "Fracture, traumatic"):
     // the one holding the next segment.
     const mains = index.byTitle.get(normJoined(segments[0])) ?? [];
-    const own = from ? rootOf(from) : undefined;
     const holding = segments[1] ? mains.filter((m) => childTitled(m, segments[1])) : mains;
     let node = (own && holding.includes(own) ? own : undefined) ?? holding[0] ?? mains.find((m) => m.optional.length === 0) ?? mains[0];
     if (!node) return undefined;
@@ -186,6 +207,15 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     return best;
   };
 
+  // Terms whose subterms other mentions' words can choose or rule out ("with", "without").
+  let partnerChoices = 0;
+  const partnerChoice = new WeakMap<TermNode, boolean>();
+  const offersPartnerChoice = (node: TermNode): boolean => {
+    let offers = partnerChoice.get(node);
+    if (offers === undefined)
+      partnerChoice.set(node, (offers = node.children.some((c) => c.prefix === 'with' || c.prefix === 'without' || c.connector === 'with')));
+    return offers;
+  };
   const empty = (): IndexPath => ({ steps: [], score: 0, used: new Set(), partners: new Set(), viaWith: false });
 
   /** Marks the words of `child`'s matching alternative as used, from the window or from partners. */
@@ -318,6 +348,7 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
   }
 
   function walkFrom(node: TermNode, words: WalkWords, hops: number, withPartners = false): IndexPath {
+    if (offersPartnerChoice(node)) partnerChoices++;
     const here = empty();
     here.steps.push(node.title);
     if (node.fields.code) {
@@ -377,7 +408,20 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       consider(sub);
     };
     for (const w of words.own.keys()) childrenWith(node, w).forEach(visit);
-    for (const w of words.partners.keys()) for (const child of childrenWith(node, w)) if (withPartners || child.prefix === 'with') visit(child);
+    // Partner words are the whole note's: when they outnumber the children, the children are
+    // scanned instead, and visited in the order the words would have reached them (a tie keeps
+    // the first path found).
+    const partnerWords = words.partners.keys();
+    if (partnerWords.length > node.children.length) {
+      const reached: { child: TermNode; rank: number; at: number }[] = [];
+      node.children.forEach((child, at) => {
+        if (!withPartners && child.prefix !== 'with') return;
+        let rank = Infinity;
+        for (const alt of child.alternatives) for (const w of alt) if (words.partners.has(w)) rank = Math.min(rank, words.partners.rankOf(w));
+        if (rank !== Infinity) reached.push({ child, rank, at });
+      });
+      reached.sort((a, b) => a.rank - b.rank || a.at - b.at).forEach((r) => visit(r.child));
+    } else for (const w of partnerWords) for (const child of childrenWith(node, w)) if (withPartners || child.prefix === 'with') visit(child);
     for (const child of node.children) if (child.prefix === 'without') visit(child);
     for (const child of node.children) if (child.connector) visit(child);
     if (node.fields.seeAlso && (!best || best.score === here.score)) {
@@ -391,7 +435,12 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
   }
 
   return {
-    walk: (main, words) => walkFrom(main, words, 0),
+    walk: (main, words) => {
+      partnerChoices = 0;
+      const path = walkFrom(main, words, 0);
+      path.partnerFree = partnerChoices === 0;
+      return path;
+    },
     resolve: (target) => resolveIn(indexes.index, target),
   };
 }

@@ -115,9 +115,15 @@ export function codeSetOf(
   const sections = new Map(tabular.sections.map((s) => [s.id, s]));
   const chapters = new Map(tabular.chapters.map((c) => [c.id, c]));
 
+  // Codes are looked up by the same few strings over and over (the Index's and the Tabular's
+  // own): their normal forms are kept, up to a bound, since callers may pass any text.
+  const normalized = new Map<string, string | undefined>();
   const normalize = (code: string) => {
-    const key = undotted(code.trim()).replace(/[^0-9A-Z]/g, '');
-    return byUndotted.get(key);
+    if (normalized.has(code)) return normalized.get(code);
+    const n = byUndotted.get(undotted(code.trim()).replace(/[^0-9A-Z]/g, ''));
+    if (normalized.size >= 200_000) normalized.clear();
+    normalized.set(code, n);
+    return n;
   };
   const get = (code: string) => {
     const n = normalize(code);

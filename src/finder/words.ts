@@ -71,6 +71,23 @@ const KEEP_S = /(?:ss|us|is|ous|ys|sis|itis|osis|ics|xis)$/;
  * @param previous - the normal form of the word before it (decides whether `i` is a numeral)
  */
 export function normalizeWord(word: string, spelling?: SpellingVariants, previous?: string): string {
+  // Only after a numbered word ("type i") does the word before matter; otherwise a word's normal
+  // form is kept (bounded: notes bring new words).
+  if (previous && NUMBERED.has(previous)) return normalizeFresh(word, spelling, previous);
+  let cache = normalCache.get(spelling ?? NO_SPELLING);
+  if (!cache) normalCache.set(spelling ?? NO_SPELLING, (cache = new Map()));
+  let norm = cache.get(word);
+  if (norm === undefined) {
+    if (cache.size >= 100_000) cache.clear();
+    cache.set(word, (norm = normalizeFresh(word, spelling)));
+  }
+  return norm;
+}
+
+const NO_SPELLING = {};
+const normalCache = new WeakMap<object, Map<string, string>>();
+
+function normalizeFresh(word: string, spelling?: SpellingVariants, previous?: string): string {
   let w = word.normalize('NFD').replace(COMBINING, '').toLowerCase();
   // "Wells' disease", "Hers' disease": the possessive of a name ending in s keeps its s.
   if (/s['’]$/.test(w)) return w.slice(0, -1);
