@@ -127,6 +127,8 @@ export function createEngine(parts: EngineParts): Engine {
       });
 
       const out: Suggestion[] = [];
+      // Each note's passages and sections, read once for all its classifier-only codes.
+      const layout: { passages: ReturnType<typeof passagesOf>; sections: ReturnType<typeof sectionsOf> }[] = [];
       for (const c of candidates) {
         if (catchAll.has(c.code)) continue;
         const facts = factsOf(c, index!);
@@ -138,11 +140,8 @@ export function createEngine(parts: EngineParts): Engine {
           const { note, label } = c.modelBest!;
           const n = notes[note];
           const classification = classified[note]!;
-          evidence = await modelEvidenceOf(
-            classifier,
-            { index: note, note: n, classification, passages: passagesOf(n.text), sections: sectionsOf(n.text) },
-            { index: label, display: c.display },
-          );
+          layout[note] ??= { passages: passagesOf(n.text), sections: sectionsOf(n.text) };
+          evidence = await modelEvidenceOf(classifier, { index: note, note: n, classification, ...layout[note] }, { index: label, display: c.display });
         }
         const status = overallStatus(
           c.code,

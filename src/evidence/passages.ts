@@ -68,7 +68,15 @@ export function passagesOf(text: string): Span[] {
 function endsSentence(line: string, from: number, at: number): boolean {
   const before = line.slice(from, at);
   if (ENUMERATOR.test(before)) return false;
-  const word = /([\p{L}.]+)$/u.exec(before)?.[1].toLowerCase();
+  // The letters and periods just before, read backwards (an anchored pattern would rescan the
+  // whole clause at every period that does not end it).
+  let start = at;
+  while (start > from) {
+    const pair = start - 2 >= from && /[\uDC00-\uDFFF]/.test(line[start - 1]) ? line.slice(start - 2, start) : line[start - 1];
+    if (!/^[\p{L}.]+$/u.test(pair)) break;
+    start -= pair.length;
+  }
+  const word = start < at ? line.slice(start, at).toLowerCase() : undefined;
   if (word && ABBREVIATIONS.has(word)) return false;
   return NEXT_STARTS_SENTENCE.test(line.slice(at + 1));
 }
