@@ -169,6 +169,7 @@ export class JobService {
     // Already stored (a redelivery after the result was written), or the job is gone.
     if (!input) return this.emit({ outcome: 'duplicate', ms: performance.now() - started });
     this.counters.running++;
+    this.log.debug({ job: task.id, index: task.index }, 'bulk job document started');
     try {
       let result: BulkDocumentResult;
       try {
