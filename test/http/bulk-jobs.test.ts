@@ -241,3 +241,25 @@ describeWithPostgres('bulk jobs on PostgreSQL (pg-boss)', () => {
     },
   );
 });
+
+test('ROLE=worker serves the health endpoints only; without Prefer: respond-async an NDJSON body is refused (the synchronous operation reads JSON)', async () => {
+  const worker = await createTestApp({ role: 'worker' });
+  try {
+    expect((await request(worker.app).get('/healthz')).status).toBe(200);
+    expect((await request(worker.app).get('/readyz')).status).toBe(200);
+    expect((await request(worker.app).get('/fhir/metadata')).status).toBe(404);
+    expect((await request(worker.app).post(OPERATION).set('Content-Type', 'application/fhir+json').send('{}')).status).toBe(404);
+  } finally {
+    await worker.store.close();
+  }
+  const api = await createTestApp();
+  try {
+    const sync = await request(api.app)
+      .post(OPERATION)
+      .set('Content-Type', 'application/fhir+ndjson')
+      .send(`${JSON.stringify(docs()[0])}\n`);
+    expect(sync.status).toBe(415);
+  } finally {
+    await api.store.close();
+  }
+});
