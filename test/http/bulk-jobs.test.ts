@@ -99,8 +99,12 @@ function bulkSuite(title: string, queueOf: () => ((config: Config, log: Logger) 
       expect(waiting.headers['retry-after']).toBe('1');
       expect(waiting.headers['cache-control']).toBe('no-store');
 
+      const events: string[] = [];
+      const unsubscribe = t.jobs.onDocument((e) => events.push(e.outcome));
       await startWorkers();
       const done = await manifestOf(location);
+      unsubscribe();
+      expect(events).toEqual(['coded', 'coded', 'coded']);
       expect(done.headers['content-type']).toMatch(/^application\/json/);
       expect(done.headers['cache-control']).toBe('no-store');
       const manifest = done.body;
@@ -217,7 +221,8 @@ function bulkSuite(title: string, queueOf: () => ((config: Config, log: Logger) 
       expect(await t.store.bulkJob(id)).toBeUndefined();
       const stats = await t.jobs.stats();
       expect(stats.documents.queued).toBe(0);
-      expect(stats.worker.running).toBe(0);
+      expect(stats).toMatchObject({ jobs: { inProgress: 0 }, worker: { running: 0, failed: 2, retried: 0 } });
+      expect(stats.worker.coded).toBeGreaterThanOrEqual(6);
       clock = FIXED_NOW;
     }, 60_000);
   });
