@@ -223,6 +223,9 @@ function bulkSuite(title: string, queueOf: () => ((config: Config, log: Logger) 
       expect(stats.documents.queued).toBe(0);
       expect(stats).toMatchObject({ jobs: { inProgress: 0 }, worker: { running: 0, failed: 2, retried: 0 } });
       expect(stats.worker.coded).toBeGreaterThanOrEqual(6);
+      // Jobs log ids, indexes, outcomes and counts: never a note, a quote or a body.
+      const logs = t.logs.join('\n');
+      for (const phrase of ['community-acquired pneumonia', 'acute on chronic systolic', SAMPLE_NOTE.slice(0, 40)]) expect(logs).not.toContain(phrase);
       clock = FIXED_NOW;
     }, 60_000);
   });
