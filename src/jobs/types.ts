@@ -2,7 +2,7 @@
  * The contract of bulk coding jobs (docs/jobs.md): a job queue hands documents to workers,
  * the job service (job-service.ts) stores jobs and results. Two queues implement it:
  * pg-boss on PostgreSQL (pg-boss-queue.ts, any number of processes) and the in-process runner
- * over the store's own tables (store-queue.ts, one machine). Types only.
+ * over the store's own tables (store-queue.ts, one machine). Types, and the attempts bound.
  */
 
 /** One document to code. */
