@@ -24,6 +24,10 @@ import { createSuggestionService, type SuggestionService } from './analysis/sugg
 import type { Classifier } from './model/types';
 import type { Services } from './services';
 import type { Store } from './store/store';
+import { JobService } from './jobs/job-service';
+import { storeQueue } from './jobs/store-queue';
+import type { JobQueue } from './jobs/types';
+import { loadProfiles } from './fhir/profiles';
 import type { CodingRules } from './rules/load-rules';
 
 export interface AppDeps {
@@ -43,6 +47,13 @@ export interface AppDeps {
   drain?: DrainState;
   /** The code set and the coding-rule checks (delta coding, findings). */
   coding: CodingRules;
+  /** The bulk job queue (main.ts: pg-boss on PostgreSQL); absent, the in-process runner over the store's tables. */
+  jobQueue?: JobQueue;
+}
+
+/** The app's bulk job service: main.ts starts it (and its workers, by ROLE) and stops it. */
+export function jobServiceOf(app: express.Express): JobService {
+  return app.locals.jobs as JobService;
 }
 
 /**
@@ -58,7 +69,7 @@ export function suggestionServiceOf(app: express.Express): SuggestionService {
  * @param deps - configuration, the loaded classifier, the logger, the store and optional id/clock sources
  */
 export function createApp(deps: AppDeps): express.Express {
-  const { analyzer: given, classifier, coding, ...rest } = deps;
+  const { analyzer: given, classifier, coding, jobQueue, ...rest } = deps;
   const analyzer = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
   if (!analyzer) throw new Error('createApp needs an analyzer or a classifier');
   const suggestions = createSuggestionService({
@@ -82,8 +93,14 @@ export function createApp(deps: AppDeps): express.Express {
     drain: deps.drain ?? createDrainState(),
   };
   const { config, log } = services;
+  const jobs = new JobService({
+    services,
+    profiles: loadProfiles(),
+    queue: jobQueue ?? storeQueue(services.store, { leaseSeconds: config.jobLeaseSeconds, pollSeconds: config.jobPollSeconds }),
+  });
   const app = express();
   app.locals.suggestions = suggestions;
+  app.locals.jobs = jobs;
   app.disable('x-powered-by');
   app.set('etag', false);
 
@@ -117,9 +134,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(reviewPageRouter());
   app.get('/healthz', healthHandler(services.model, services.drain));
   app.get('/readyz', readyHandler(services.model, services.store, services.drain));
-  const auth = createAuthenticators(services);
-  app.use('/fhir', fhirRouter(services, auth.requireFhirClient));
-  app.use('/cds-services', cdsRouter(services, auth.requireCdsClient));
+  // ROLE=worker serves the health endpoints only: its work is the job queue's.
+  if (config.role !== 'worker') {
+    const auth = createAuthenticators(services);
+    app.use('/fhir', fhirRouter(services, auth.requireFhirClient, jobs));
+    app.use('/cds-services', cdsRouter(services, auth.requireCdsClient));
+  }
   app.use(notFoundHandler);
   app.use(errorHandler(log));
   return app;

@@ -16,6 +16,8 @@ import { DEFAULT_CODESET_DIR, DEFAULT_KNOWLEDGE_DIR, DEFAULT_MODEL_DIR, DEFAULT_
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type OnOff = 'on' | 'off';
 export type EngineMode = 'index' | 'model' | 'both';
+/** What a process does: serve the API, work bulk jobs, or both. */
+export type Role = 'api' | 'worker' | 'all';
 
 /** Assertion statuses a code may be suppressed for (present never is). */
 export const SUPPRESSIBLE_STATUSES = ['negated', 'historical', 'family', 'hypothetical', 'uncertain'] as const;
@@ -57,6 +59,12 @@ export interface Config {
   analysisQueueMax: number;
   resultCache: OnOff;
   resultCacheTtlHours: number;
+  role: Role;
+  jobLeaseSeconds: number;
+  jobPollSeconds: number;
+  jobConcurrency: number;
+  jobOutputTtlHours: number;
+  jobMaxDocuments: number;
 }
 
 /** A setting's reader: turns the variable's text (undefined or '' when unset) into its value, or throws SettingProblem. */
@@ -74,7 +82,7 @@ export interface Setting<T> {
   /** What it does, for the doc (one or two sentences). */
   doc: string;
   /** The doc's section. */
-  group: 'Service' | 'Model and analysis' | 'Security' | 'Store and cache' | 'Limits';
+  group: 'Service' | 'Model and analysis' | 'Security' | 'Store and cache' | 'Bulk jobs' | 'Limits';
   reader: Reader<T>;
 }
 
@@ -403,6 +411,48 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     group: 'Store and cache',
     doc: 'Age after which a cache entry is no longer used and is deleted (h).',
     reader: int(24, 1, 24 * 365),
+  },
+  role: {
+    env: 'ROLE',
+    default: 'all',
+    group: 'Bulk jobs',
+    doc: '`api`: serve HTTP and queue bulk jobs, work none; `worker`: work bulk jobs, and serve only /healthz and /readyz; `all`: both (docs/jobs.md).',
+    reader: oneOf<Role>(['api', 'worker', 'all'], 'all', 'ROLE must be "api", "worker" or "all"'),
+  },
+  jobLeaseSeconds: {
+    env: 'JOB_LEASE_SECONDS',
+    default: '30',
+    group: 'Bulk jobs',
+    doc: "How long a document being coded is held by its worker; a dead worker's document goes to another after this plus at most a third of it (maintenance) and JOB_POLL_SECONDS (s).",
+    reader: int(30, 2, 3600),
+  },
+  jobPollSeconds: {
+    env: 'JOB_POLL_SECONDS',
+    default: '2',
+    group: 'Bulk jobs',
+    doc: 'How often an idle worker looks for documents to code (s).',
+    reader: int(2, 1, 60),
+  },
+  jobConcurrency: {
+    env: 'JOB_CONCURRENCY',
+    default: '1',
+    group: 'Bulk jobs',
+    doc: 'Documents a worker process codes at once (each also takes an analysis worker thread).',
+    reader: int(1, 1, 64),
+  },
+  jobOutputTtlHours: {
+    env: 'JOB_OUTPUT_TTL_HOURS',
+    default: '24',
+    group: 'Bulk jobs',
+    doc: 'Time after a job completes (or, if it never does, after it starts) when its status, outputs and stored documents are deleted (h). Outputs hold evidence quotes: PHI at rest until then.',
+    reader: int(24, 1, 24 * 30),
+  },
+  jobMaxDocuments: {
+    env: 'JOB_MAX_DOCUMENTS',
+    default: '1000',
+    group: 'Bulk jobs',
+    doc: 'Most documents one bulk job may hold (413 above); the kick-off body is also bound by MAX_BODY_BYTES.',
+    reader: int(1000, 1, 100_000),
   },
   maxBodyBytes: {
     env: 'MAX_BODY_BYTES',

@@ -4,13 +4,15 @@
  * requests finish, http/drain.ts) before the store and the model are closed.
  */
 import { createWorkerAnalyzer } from './analysis/worker-pool';
-import { createApp } from './app';
+import { createApp, jobServiceOf } from './app';
 import { trustedClientsOf } from './auth/trusted-clients';
 import { loadConfig } from './config';
 import { createDrainState, drainServer } from './http/drain';
 import { createLogger } from './log';
 import { loadCodingRules } from './rules/load-rules';
 import { openStore } from './store/open-store';
+import { pgBossQueue } from './jobs/pg-boss-queue';
+import { openSqlExecutor } from './store/postgres';
 
 async function main() {
   const config = loadConfig(process.env);
@@ -38,7 +40,24 @@ async function main() {
   const coding = await loadCodingRules(config.codeSetDir, config.knowledgeDir);
   log.info({ codeSet: coding.codeSet.version }, 'code set loaded');
   const drain = createDrainState();
-  const app = createApp({ config, analyzer, log, store, drain, coding });
+  // Bulk jobs: pg-boss on the PostgreSQL store (any number of processes), else the
+  // in-process runner over the SQLite store's tables (one machine).
+  const jobQueue =
+    config.storeUrl === undefined
+      ? undefined
+      : pgBossQueue(
+          openSqlExecutor(config.storeUrl, {
+            poolSize: Math.min(config.storePoolSize, 2 + config.jobConcurrency),
+            connectionTimeoutMs: config.storeConnectTimeoutMs,
+            log,
+          }),
+          { leaseSeconds: config.jobLeaseSeconds, pollSeconds: config.jobPollSeconds, log },
+        );
+  const app = createApp({ config, analyzer, log, store, drain, coding, jobQueue });
+  const jobs = jobServiceOf(app);
+  await jobs.start();
+  if (config.role !== 'api') await jobs.startWorking();
+  log.info({ role: config.role, queue: jobs.queueKind }, 'bulk jobs ready');
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     log.info({ host: config.host, port: typeof address === 'object' && address ? address.port : config.port }, 'listening');
@@ -54,7 +73,11 @@ async function main() {
     }
     stopping = true;
     log.info({ signal, inFlight: drain.inFlight, drainMs: config.shutdownDrainMs }, 'shutting down');
-    const result = await drainServer(server, drain, config.shutdownDrainMs);
+    // Workers take no new document; the one in hand finishes, or is redelivered elsewhere once its lease runs out.
+    const [result] = await Promise.all([
+      drainServer(server, drain, config.shutdownDrainMs),
+      jobs.stop(config.shutdownDrainMs).catch((error: Error) => log.error({ err: { message: error.message } }, 'bulk job workers did not stop cleanly')),
+    ]);
     if (!result.finished) log.warn({ cut: result.cut, ms: result.ms }, 'drain deadline passed: requests cut');
     await analyzer
       .dispose()

@@ -33,13 +33,16 @@ export function capabilityStatementOf(profiles: Profiles, model: ModelInfo, base
     rest: [
       {
         mode: 'server',
-        documentation: 'No FHIR resource is created, updated or stored; each call is audited (ids, note hash, codes, offsets; never note text).',
+        documentation:
+          'No FHIR resource is created or updated on any server; each call is audited (ids, note hash, codes, offsets; never note text). ' +
+          'With `Prefer: respond-async`, $suggest-conditions runs as a bulk job (the FHIR asynchronous request pattern, as in Bulk Data): ' +
+          '202 with Content-Location, NDJSON outputs; the documents and output Conditions are kept until coded and until the job expires or is cancelled.',
         // R4 rest.security: `service` is left out because restful-security-service has no code
         // for a plain bearer token or a signed client assertion (only OAuth, SMART-on-FHIR, ...).
         security: {
           cors: true,
           description: authRequired
-            ? '$suggest-conditions requires `Authorization: Bearer <token>`: a static token issued by the operator, ' +
+            ? '$suggest-conditions (with its bulk job URLs) requires `Authorization: Bearer <token>`: a static token issued by the operator, ' +
               'or a JWT signed (ES384 or RS384) by a trusted client with `aud` = the URL invoked and `exp`, `iat`, `jti`. ' +
               'Failures answer 401 with `WWW-Authenticate: Bearer`. This CapabilityStatement and the definitions it names are public.'
             : 'Authentication is disabled (AUTH=off): for local development only.',

@@ -7,6 +7,8 @@ import { Router, type RequestHandler } from 'express';
 import type { Services } from '../services';
 import { methodNotAllowed, notAcceptable, notFound } from '../errors';
 import { jsonBody } from '../http/json-body';
+import type { JobService } from '../jobs/job-service';
+import { bulkJobsRouter, JOBS_PATH, kickOffHandlers } from './bulk-jobs';
 import { capabilityStatementOf } from './capability-statement';
 import { FHIR_JSON } from './constants';
 import { loadProfiles } from './profiles';
@@ -27,8 +29,9 @@ const negotiateJson: RequestHandler = (req, _res, next) => {
  * @param services - app services
  * @param requireClient - authentication of $suggest-conditions (auth/authenticate.ts); metadata
  *   and the service's own definitions stay public
+ * @param jobs - bulk coding jobs (`Prefer: respond-async`, fhir/bulk-jobs.ts)
  */
-export function fhirRouter(services: Services, requireClient: RequestHandler): Router {
+export function fhirRouter(services: Services, requireClient: RequestHandler, jobs: JobService): Router {
   const profiles = loadProfiles();
   // Compile the schema validators now (≈0.5 s) rather than on the first request.
   validateResource(
@@ -36,6 +39,8 @@ export function fhirRouter(services: Services, requireClient: RequestHandler): R
     'Parameters',
   );
   const router = Router();
+  // Before the JSON negotiation: job outputs are NDJSON.
+  router.use(JOBS_PATH, bulkJobsRouter(services, jobs, requireClient));
   router.use(negotiateJson);
   const body = jsonBody({ maxBytes: services.config.maxBodyBytes, maxDepth: services.config.maxJsonDepth });
 
@@ -49,6 +54,7 @@ export function fhirRouter(services: Services, requireClient: RequestHandler): R
 
   const suggest = suggestConditionsHandler(services, profiles);
   for (const path of ['/DocumentReference/\\$suggest-conditions', '/DocumentReference/%24suggest-conditions']) {
+    router.post(path, ...kickOffHandlers(services, profiles, jobs, requireClient));
     router.post(path, requireClient, ...body, suggest);
     router.all(path, (req) => {
       throw methodNotAllowed(req.method, ['POST']);

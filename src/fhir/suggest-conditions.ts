@@ -36,7 +36,7 @@ import type { Profiles } from './profiles';
 import { recordedCodesOf } from './recorded-conditions';
 import { validateResource } from './validate';
 
-interface Inputs {
+export interface Inputs {
   /** The documents, each with its FHIRPath for error messages. */
   documents: { doc: DocumentReference; expression: string }[];
   /** The Conditions already recorded on the encounter (`recordedCondition`), likewise. */
@@ -46,7 +46,7 @@ interface Inputs {
 }
 
 /** The inputs of a request body (a bare DocumentReference has no recorded Conditions). */
-function inputsOf(body: unknown, profiles: Profiles): Inputs {
+export function inputsOf(body: unknown, profiles: Profiles): Inputs {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('Request body must be a Parameters or DocumentReference resource', undefined, 'structure');
   }
@@ -139,92 +139,115 @@ function ruleIssue(finding: RuleFinding, conditionEntry: ReadonlyMap<string, num
   };
 }
 
+/** Who asked, for the audit trail and the logs. */
+export interface SuggestCall {
+  requestId: string;
+}
+
+/**
+ * The operation without HTTP: its inputs in, the Bundle it answers out. The synchronous
+ * handler and bulk jobs (jobs/code-document.ts) both call it, so a job's suggestions for a
+ * document are those of a synchronous call with that document.
+ * @param services - app services (config, classifier, ids, clock)
+ * @param profiles - loaded definitions (coding-rule CodeSystem)
+ * @param inputs - the documents, recorded Conditions and setting
+ * @param call - the request id
+ * @param timing - Server-Timing of the HTTP call, when there is one
+ * @throws OperationOutcomeError 422 when no document can be used, or the documents disagree
+ */
+export async function suggestConditions(services: Services, profiles: Profiles, inputs: Inputs, call: SuggestCall, timing?: ServerTiming): Promise<Bundle> {
+  const { config, model } = services;
+  const { documents: requested, recorded, setting } = inputs;
+  const choice = chooseDocuments(requested.map((r) => r.doc));
+  const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
+    issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression),
+  );
+  if (choice.use.length === 0) {
+    throw unprocessable('No document can be used: every document is entered-in-error or replaced', 'business-rule');
+  }
+  const used = choice.use.map((i) => requested[i]);
+  const subject = subjectOf(used);
+  const encounterRef = used.map(({ doc }) => doc.context?.encounter?.find((e) => typedIdOf(e)?.startsWith('Encounter/'))).find(Boolean);
+  checkRecorded(recorded, subject, encounterRef);
+  const options = { maxBytes: config.maxBodyBytes, maxNoteChars: config.maxNoteChars };
+  const notes: Note[] = [];
+  for (const { doc, expression } of used) {
+    const decode = () => noteOf(doc, options, expression);
+    notes.push(timing ? await timing.time('decode', decode) : await decode());
+  }
+
+  // No deadline: this is the call a system makes when the note is signed; it waits, and
+  // fills the result cache for the hook.
+  return codeEncounter(
+    services,
+    {
+      notes,
+      recorded: { codes: recorded.flatMap((r) => recordedCodesOf([r.condition]).map((code) => ({ ...code, expression: r.expression }))), known: true },
+      ...(setting ? { setting } : {}),
+      call: {
+        requestId: call.requestId,
+        edge: 'fhir',
+        service: 'DocumentReference/$suggest-conditions',
+        patient: referenceText(subject),
+        encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
+      },
+    },
+    (coding) => {
+      if (coding.status !== 'coded') throw new Error('analysis without a deadline did not finish');
+      timing?.addAnalysis(coding.timings);
+      const serializeStarted = performance.now();
+      const shown = coding.suggestions.map(() => ({ suggestionId: '' }));
+      const entries: BundleEntry[] = coding.suggestions.map((suggestion, i) => {
+        const id = services.newId();
+        shown[i].suggestionId = id;
+        return {
+          fullUrl: `urn:uuid:${id}`,
+          resource: toCondition(suggestion, {
+            subject,
+            encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
+            model,
+            suggestionId: id,
+            notes,
+          }),
+        };
+      });
+      if (entries.length > 0) {
+        const device = `urn:uuid:${services.newId()}`;
+        const targets = entries.map((e) => e.fullUrl!);
+        const sources = notes.map((note) => documentReferenceOf(note.source));
+        entries.push(
+          { fullUrl: device, resource: modelDevice(model) },
+          { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
+        );
+      }
+      // One OperationOutcome: the document notices, then one issue per coding-rule finding.
+      const conditionEntry = new Map(coding.suggestions.map((s, i) => [s.code, i]));
+      const issues = [...warnings, ...coding.findings.map((f) => ruleIssue(f, conditionEntry, profiles.codingRules))];
+      if (issues.length > 0) {
+        entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(issues) });
+      }
+      const output: Bundle = {
+        resourceType: 'Bundle',
+        id: services.newId(),
+        type: 'collection',
+        timestamp: services.now().toISOString(),
+        ...(entries.length > 0 ? { entry: entries } : {}),
+      };
+      timing?.add('serialize', performance.now() - serializeStarted);
+      // The operation call is identified by the id of the Bundle it returns.
+      return { output, shown, callId: output.id };
+    },
+  );
+}
+
 /**
  * @param services - app services (config, classifier, ids, clock)
  * @param profiles - loaded definitions (the OperationDefinition drives parameter reading)
  */
 export function suggestConditionsHandler(services: Services, profiles: Profiles): RequestHandler {
-  const { config, model } = services;
   return async (req, res) => {
     const timing = new ServerTiming();
-    const { documents: requested, recorded, setting } = inputsOf(req.body, profiles);
-    const choice = chooseDocuments(requested.map((r) => r.doc));
-    const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
-      issue('warning', n.skipped ? 'business-rule' : 'informational', n.text, requested[n.index].expression),
-    );
-    if (choice.use.length === 0) {
-      throw unprocessable('No document can be used: every document is entered-in-error or replaced', 'business-rule');
-    }
-    const used = choice.use.map((i) => requested[i]);
-    const subject = subjectOf(used);
-    const encounterRef = used.map(({ doc }) => doc.context?.encounter?.find((e) => typedIdOf(e)?.startsWith('Encounter/'))).find(Boolean);
-    checkRecorded(recorded, subject, encounterRef);
-    const options = { maxBytes: config.maxBodyBytes, maxNoteChars: config.maxNoteChars };
-    const notes: Note[] = [];
-    for (const { doc, expression } of used) notes.push(await timing.time('decode', () => noteOf(doc, options, expression)));
-
-    // No deadline: this is the call a system makes when the note is signed; it waits, and
-    // fills the result cache for the hook.
-    const bundle = await codeEncounter(
-      services,
-      {
-        notes,
-        recorded: { codes: recorded.flatMap((r) => recordedCodesOf([r.condition]).map((code) => ({ ...code, expression: r.expression }))), known: true },
-        ...(setting ? { setting } : {}),
-        call: {
-          requestId: res.locals.requestId,
-          edge: 'fhir',
-          service: 'DocumentReference/$suggest-conditions',
-          patient: referenceText(subject),
-          encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
-        },
-      },
-      (coding) => {
-        if (coding.status !== 'coded') throw new Error('analysis without a deadline did not finish');
-        timing.addAnalysis(coding.timings);
-        const serializeStarted = performance.now();
-        const shown = coding.suggestions.map(() => ({ suggestionId: '' }));
-        const entries: BundleEntry[] = coding.suggestions.map((suggestion, i) => {
-          const id = services.newId();
-          shown[i].suggestionId = id;
-          return {
-            fullUrl: `urn:uuid:${id}`,
-            resource: toCondition(suggestion, {
-              subject,
-              encounter: encounterRef ? { reference: typedIdOf(encounterRef) } : undefined,
-              model,
-              suggestionId: id,
-              notes,
-            }),
-          };
-        });
-        if (entries.length > 0) {
-          const device = `urn:uuid:${services.newId()}`;
-          const targets = entries.map((e) => e.fullUrl!);
-          const sources = notes.map((note) => documentReferenceOf(note.source));
-          entries.push(
-            { fullUrl: device, resource: modelDevice(model) },
-            { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
-          );
-        }
-        // One OperationOutcome: the document notices, then one issue per coding-rule finding.
-        const conditionEntry = new Map(coding.suggestions.map((s, i) => [s.code, i]));
-        const issues = [...warnings, ...coding.findings.map((f) => ruleIssue(f, conditionEntry, profiles.codingRules))];
-        if (issues.length > 0) {
-          entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(issues) });
-        }
-        const output: Bundle = {
-          resourceType: 'Bundle',
-          id: services.newId(),
-          type: 'collection',
-          timestamp: services.now().toISOString(),
-          ...(entries.length > 0 ? { entry: entries } : {}),
-        };
-        timing.add('serialize', performance.now() - serializeStarted);
-        // The operation call is identified by the id of the Bundle it returns.
-        return { output, shown, callId: output.id };
-      },
-    );
+    const bundle = await suggestConditions(services, profiles, inputsOf(req.body, profiles), { requestId: res.locals.requestId }, timing);
     const text = await timing.time('serialize', () => JSON.stringify(bundle));
     res.setHeader('Server-Timing', timing.header());
     res.status(200).type(FHIR_JSON).send(text);

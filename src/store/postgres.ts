@@ -23,6 +23,10 @@ import {
   StoreUnavailableError,
   type AcceptanceReport,
   type AuditRecord,
+  type BulkDocumentResult,
+  type BulkJobCounts,
+  type BulkJobRecord,
+  type NewBulkJob,
   type CacheEntry,
   type CodeAcceptance,
   type FeedbackRecord,
@@ -736,9 +740,156 @@ class PostgresStore implements Store {
     });
   }
 
+  async createJob(job: NewBulkJob, documents: readonly string[]): Promise<void> {
+    await this.transaction('createJob', async (client) => {
+      await client.query(
+        `INSERT INTO bulk_job (id, owner, request, setting, status, total, created_at, expires_at) VALUES ($1, $2, $3, $4, 'in-progress', $5, $6, $7)`,
+        [job.id, job.owner, job.request, job.setting ?? null, documents.length, job.createdAt, job.expiresAt],
+      );
+      await client.query('INSERT INTO bulk_input (job, idx, document) SELECT $1, i - 1, d FROM unnest($2::text[]) WITH ORDINALITY AS t (d, i)', [
+        job.id,
+        documents,
+      ]);
+    });
+  }
+
+  async bulkJob(id: string): Promise<BulkJobRecord | undefined> {
+    const { rows } = await this.run('bulkJob', (client) =>
+      client.query<Row>(
+        `SELECT j.*, (SELECT count(*) FILTER (WHERE error IS NULL) FROM bulk_result WHERE job = j.id)::int AS done,
+          (SELECT count(*) FILTER (WHERE error IS NOT NULL) FROM bulk_result WHERE job = j.id)::int AS failed
+        FROM bulk_job j WHERE j.id = $1`,
+        [id],
+      ),
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      id: row.id as string,
+      owner: row.owner as string,
+      request: row.request as string,
+      ...(row.setting ? { setting: row.setting as string } : {}),
+      status: row.status as BulkJobRecord['status'],
+      total: row.total as number,
+      done: row.done as number,
+      failed: row.failed as number,
+      createdAt: (row.created_at as Date).toISOString(),
+      ...(row.completed_at ? { completedAt: (row.completed_at as Date).toISOString() } : {}),
+      expiresAt: (row.expires_at as Date).toISOString(),
+    };
+  }
+
+  async jobDocument(id: string, index: number): Promise<{ document: string; setting?: string } | undefined> {
+    const { rows } = await this.run('jobDocument', (client) =>
+      client.query<{ document: string; setting: string | null }>(
+        'SELECT i.document, j.setting FROM bulk_input i JOIN bulk_job j ON j.id = i.job WHERE i.job = $1 AND i.idx = $2',
+        [id, index],
+      ),
+    );
+    return rows[0] ? { document: rows[0].document, ...(rows[0].setting ? { setting: rows[0].setting } : {}) } : undefined;
+  }
+
+  async recordJobResult(id: string, result: BulkDocumentResult, at: { now: string; expiresAt: string }): Promise<{ stored: boolean; completed: boolean }> {
+    return this.transaction('recordJobResult', async (client) => {
+      // The job's row lock orders this against a concurrent cancel and the other documents' results.
+      const job = await client.query<{ status: string }>('SELECT status FROM bulk_job WHERE id = $1 FOR UPDATE', [id]);
+      if (job.rows[0]?.status !== 'in-progress') return { stored: false, completed: false };
+      const inserted = await client.query('INSERT INTO bulk_result (job, idx, conditions, count, error) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+        id,
+        result.index,
+        result.conditions,
+        result.count,
+        result.error ?? null,
+      ]);
+      await client.query('DELETE FROM bulk_input WHERE job = $1 AND idx = $2', [id, result.index]);
+      const left = await client.query('SELECT 1 FROM bulk_input WHERE job = $1 LIMIT 1', [id]);
+      const stored = inserted.rowCount === 1;
+      if ((left.rowCount ?? 0) > 0) return { stored, completed: false };
+      await client.query(`UPDATE bulk_job SET status = 'completed', completed_at = $2, expires_at = $3 WHERE id = $1`, [id, at.now, at.expiresAt]);
+      return { stored, completed: true };
+    });
+  }
+
+  async jobResults(id: string): Promise<BulkDocumentResult[]> {
+    const { rows } = await this.run('jobResults', (client) =>
+      client.query<Row>('SELECT idx, conditions, count, error FROM bulk_result WHERE job = $1 ORDER BY idx', [id]),
+    );
+    return rows.map((r) => ({
+      index: r.idx as number,
+      conditions: r.conditions as string,
+      count: r.count as number,
+      ...(r.error !== null ? { error: r.error as string } : {}),
+    }));
+  }
+
+  async deleteJob(id: string): Promise<boolean> {
+    const { rowCount } = await this.run('deleteJob', (client) => client.query('DELETE FROM bulk_job WHERE id = $1', [id]));
+    return rowCount === 1;
+  }
+
+  async leaseJobDocument(leaseUntil: string, now: string): Promise<{ id: string; index: number; attempts: number } | undefined> {
+    const { rows } = await this.run('leaseJobDocument', (client) =>
+      client.query<{ job: string; idx: number; attempts: number }>(
+        `UPDATE bulk_input SET lease_until = $1, attempts = attempts + 1
+        WHERE (job, idx) = (SELECT i.job, i.idx FROM bulk_input i JOIN bulk_job j ON j.id = i.job
+          WHERE i.lease_until IS NULL OR i.lease_until < $2 ORDER BY j.created_at, i.job, i.idx LIMIT 1 FOR UPDATE OF i SKIP LOCKED)
+        RETURNING job, idx, attempts`,
+        [leaseUntil, now],
+      ),
+    );
+    return rows[0] ? { id: rows[0].job, index: rows[0].idx, attempts: rows[0].attempts } : undefined;
+  }
+
+  async expireJobs(now: string): Promise<number> {
+    const { rowCount } = await this.run('expireJobs', (client) => client.query('DELETE FROM bulk_job WHERE expires_at < $1', [now]));
+    return rowCount ?? 0;
+  }
+
+  async jobCounts(): Promise<BulkJobCounts> {
+    const { rows } = await this.run('jobCounts', (client) =>
+      client.query<Row>(
+        `SELECT (SELECT count(*) FILTER (WHERE status = 'in-progress') FROM bulk_job)::int AS running,
+          (SELECT count(*) FILTER (WHERE status = 'completed') FROM bulk_job)::int AS completed,
+          (SELECT count(*) FROM bulk_input)::int AS queued,
+          (SELECT count(*) FILTER (WHERE error IS NULL) FROM bulk_result)::int AS done,
+          (SELECT count(*) FILTER (WHERE error IS NOT NULL) FROM bulk_result)::int AS failed`,
+      ),
+    );
+    const r = rows[0];
+    return {
+      jobs: { 'in-progress': r.running as number, completed: r.completed as number },
+      documents: { queued: r.queued as number, done: r.done as number, failed: r.failed as number },
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** The pg-boss database adapter (jobs/pg-boss-queue.ts): its own small pool on the store's database, with the store's TLS and timeouts. */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool for the job queue on the store's database, so its connections use the same URL
+ * checks and TLS as the store's. No statement timeout: the queue's maintenance may lock.
+ * @param url - STORE_URL
+ * @param options - pool size and timeouts, as for the store
+ */
+export function openSqlExecutor(url: string, options: PostgresStoreOptions = {}): SqlExecutor {
+  const settings = resolvePostgresSettings(url, options);
+  const pool = new Pool({ ...connectionOf(settings), max: settings.poolSize, idleTimeoutMillis: settings.idleTimeoutMs, allowExitOnIdle: true });
+  pool.on('error', (error: Error & { code?: string }) => {
+    options.log?.warn({ store: 'postgresql', err: { message: error.message, code: error.code } }, 'job queue connection lost');
+  });
+  return {
+    // As pg-boss's own adapter: the driver's result (an array for a multi-statement text) and its errors unchanged.
+    executeSql: (text, values) => pool.query(text, values as unknown[] | undefined) as Promise<{ rows: unknown[] }>,
+    close: () => pool.end(),
+  };
 }

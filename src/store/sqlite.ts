@@ -18,7 +18,11 @@ import {
   StoreUnavailableError,
   type AcceptanceReport,
   type AuditRecord,
+  type BulkDocumentResult,
+  type BulkJobCounts,
+  type BulkJobRecord,
   type CacheEntry,
+  type NewBulkJob,
   type CodeAcceptance,
   type FeedbackRecord,
   type FeedbackResult,
@@ -143,6 +147,40 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (issuer, jti)
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX token_claim_keep_until ON token_claim (keep_until);
+  `,
+  // 4: bulk coding jobs (docs/jobs.md). Inputs hold note text until coded and results hold
+  // evidence quotes until the job expires: PHI at rest, deleted with the job.
+  `
+  CREATE TABLE bulk_job (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    request TEXT NOT NULL,
+    setting TEXT,
+    status TEXT NOT NULL CHECK (status IN ('in-progress', 'completed')),
+    total INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    expires_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX bulk_job_expires_at ON bulk_job (expires_at);
+
+  CREATE TABLE bulk_input (
+    job TEXT NOT NULL REFERENCES bulk_job (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    lease_until TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job, idx)
+  ) STRICT;
+
+  CREATE TABLE bulk_result (
+    job TEXT NOT NULL REFERENCES bulk_job (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    conditions TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    error TEXT,
+    PRIMARY KEY (job, idx)
+  ) STRICT;
   `,
 ];
 
@@ -545,6 +583,129 @@ class SqliteStore implements Store {
     } catch (error) {
       throw translated(error, 'claimTokenId');
     }
+  }
+
+  /** Runs `work` in one write transaction (IMMEDIATE: no lock upgrade to wait for), translating failures. */
+  private write<T>(what: string, work: () => T): T {
+    try {
+      return this.db.transaction(work).immediate();
+    } catch (error) {
+      throw translated(error, what);
+    }
+  }
+
+  private read<T>(what: string, work: () => T): T {
+    try {
+      return this.db.transaction(work)();
+    } catch (error) {
+      throw translated(error, what);
+    }
+  }
+
+  async createJob(job: NewBulkJob, documents: readonly string[]): Promise<void> {
+    this.write('createJob', () => {
+      this.db
+        .prepare(`INSERT INTO bulk_job (id, owner, request, setting, status, total, created_at, expires_at) VALUES (?, ?, ?, ?, 'in-progress', ?, ?, ?)`)
+        .run(job.id, job.owner, job.request, job.setting ?? null, documents.length, job.createdAt, job.expiresAt);
+      const insert = this.db.prepare('INSERT INTO bulk_input (job, idx, document) VALUES (?, ?, ?)');
+      for (const [i, document] of documents.entries()) insert.run(job.id, i, document);
+    });
+  }
+
+  async bulkJob(id: string): Promise<BulkJobRecord | undefined> {
+    return this.read('bulkJob', () => {
+      const row = this.db.prepare('SELECT * FROM bulk_job WHERE id = ?').get(id) as Record<string, string | number | null> | undefined;
+      if (!row) return undefined;
+      const counts = this.db
+        .prepare('SELECT count(*) FILTER (WHERE error IS NULL) AS done, count(*) FILTER (WHERE error IS NOT NULL) AS failed FROM bulk_result WHERE job = ?')
+        .get(id) as { done: number; failed: number };
+      return {
+        id: row.id as string,
+        owner: row.owner as string,
+        request: row.request as string,
+        ...(row.setting ? { setting: row.setting as string } : {}),
+        status: row.status as BulkJobRecord['status'],
+        total: row.total as number,
+        done: counts.done,
+        failed: counts.failed,
+        createdAt: row.created_at as string,
+        ...(row.completed_at ? { completedAt: row.completed_at as string } : {}),
+        expiresAt: row.expires_at as string,
+      };
+    });
+  }
+
+  async jobDocument(id: string, index: number): Promise<{ document: string; setting?: string } | undefined> {
+    return this.read('jobDocument', () => {
+      const row = this.db
+        .prepare('SELECT i.document, j.setting FROM bulk_input i JOIN bulk_job j ON j.id = i.job WHERE i.job = ? AND i.idx = ?')
+        .get(id, index) as { document: string; setting: string | null } | undefined;
+      return row ? { document: row.document, ...(row.setting ? { setting: row.setting } : {}) } : undefined;
+    });
+  }
+
+  async recordJobResult(id: string, result: BulkDocumentResult, at: { now: string; expiresAt: string }): Promise<{ stored: boolean; completed: boolean }> {
+    return this.write('recordJobResult', () => {
+      const status = this.db.prepare('SELECT status FROM bulk_job WHERE id = ?').pluck().get(id);
+      if (status !== 'in-progress') return { stored: false, completed: false };
+      const { changes } = this.db
+        .prepare('INSERT INTO bulk_result (job, idx, conditions, count, error) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(id, result.index, result.conditions, result.count, result.error ?? null);
+      this.db.prepare('DELETE FROM bulk_input WHERE job = ? AND idx = ?').run(id, result.index);
+      const left = this.db.prepare('SELECT count(*) FROM bulk_input WHERE job = ?').pluck().get(id) as number;
+      if (left > 0) return { stored: changes === 1, completed: false };
+      this.db.prepare(`UPDATE bulk_job SET status = 'completed', completed_at = ?, expires_at = ? WHERE id = ?`).run(at.now, at.expiresAt, id);
+      return { stored: changes === 1, completed: true };
+    });
+  }
+
+  async jobResults(id: string): Promise<BulkDocumentResult[]> {
+    return this.read('jobResults', () =>
+      (
+        this.db.prepare('SELECT idx, conditions, count, error FROM bulk_result WHERE job = ? ORDER BY idx').all(id) as Record<string, string | number | null>[]
+      ).map((r) => ({
+        index: r.idx as number,
+        conditions: r.conditions as string,
+        count: r.count as number,
+        ...(r.error !== null ? { error: r.error as string } : {}),
+      })),
+    );
+  }
+
+  async deleteJob(id: string): Promise<boolean> {
+    return this.write('deleteJob', () => this.db.prepare('DELETE FROM bulk_job WHERE id = ?').run(id).changes === 1);
+  }
+
+  async leaseJobDocument(leaseUntil: string, now: string): Promise<{ id: string; index: number; attempts: number } | undefined> {
+    return this.write('leaseJobDocument', () => {
+      const row = this.db
+        .prepare(
+          `UPDATE bulk_input SET lease_until = @leaseUntil, attempts = attempts + 1
+          WHERE rowid = (SELECT i.rowid FROM bulk_input i JOIN bulk_job j ON j.id = i.job
+            WHERE i.lease_until IS NULL OR i.lease_until < @now ORDER BY j.created_at, i.job, i.idx LIMIT 1)
+          RETURNING job, idx, attempts`,
+        )
+        .get({ leaseUntil, now }) as { job: string; idx: number; attempts: number } | undefined;
+      return row ? { id: row.job, index: row.idx, attempts: row.attempts } : undefined;
+    });
+  }
+
+  async expireJobs(now: string): Promise<number> {
+    return this.write('expireJobs', () => this.db.prepare('DELETE FROM bulk_job WHERE expires_at < ?').run(now).changes);
+  }
+
+  async jobCounts(): Promise<BulkJobCounts> {
+    return this.read('jobCounts', () => {
+      const jobs = { 'in-progress': 0, completed: 0 };
+      for (const r of this.db.prepare('SELECT status, count(*) AS n FROM bulk_job GROUP BY status').all() as { status: keyof typeof jobs; n: number }[]) {
+        jobs[r.status] = r.n;
+      }
+      const queued = this.db.prepare('SELECT count(*) FROM bulk_input').pluck().get() as number;
+      const results = this.db
+        .prepare('SELECT count(*) FILTER (WHERE error IS NULL) AS done, count(*) FILTER (WHERE error IS NOT NULL) AS failed FROM bulk_result')
+        .get() as { done: number; failed: number };
+      return { jobs, documents: { queued, done: results.done, failed: results.failed } };
+    });
   }
 
   async close(): Promise<void> {

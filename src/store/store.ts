@@ -7,6 +7,9 @@
  *
  * Never stored: note text, quoted passages, attachments, prefetch bodies, tokens. The audit
  * locates evidence by offsets and identifies the note by a SHA-256 of its decoded text.
+ * The one exception is bulk coding jobs (JobStore, docs/jobs.md): a job's input documents
+ * until each is coded, and its output Conditions (with their evidence quotes) until the job
+ * is downloaded and expires or is cancelled.
  * Methods are asynchronous so that a networked database can implement them.
  */
 
@@ -189,7 +192,86 @@ export interface AcceptanceReport {
   unknownCards: number;
 }
 
-export interface Store {
+/** A bulk coding job's state: documents queued or being coded, all coded, or cancelled (its rows are then gone). */
+export type BulkJobStatus = 'in-progress' | 'completed';
+
+/** A new bulk coding job (jobs/job-service.ts). */
+export interface NewBulkJob {
+  id: string;
+  /** Who started it (auth/authenticate.ts Caller as text); only they may read or cancel it. */
+  owner: string;
+  /** The kick-off URL, for the manifest's `request`. */
+  request: string;
+  /** `inpatient` or `outpatient`, when the kick-off named one. */
+  setting?: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  /** When the job and whatever it holds are deleted if it never completes (ISO). */
+  expiresAt: string;
+}
+
+export interface BulkJobRecord extends NewBulkJob {
+  status: BulkJobStatus;
+  /** Documents in the job; those coded (with or without suggestions) and those that failed. */
+  total: number;
+  done: number;
+  failed: number;
+  completedAt?: string;
+}
+
+/** One document's stored result: its Conditions as NDJSON lines, or the OperationOutcome that says why it failed. */
+export interface BulkDocumentResult {
+  index: number;
+  /** NDJSON (one Condition a line, each ending in a newline); '' when none. */
+  conditions: string;
+  count: number;
+  /** JSON of an OperationOutcome when the document failed. */
+  error?: string;
+}
+
+/** What the job tables hold now, for gauges. */
+export interface BulkJobCounts {
+  jobs: Record<BulkJobStatus, number>;
+  /** Documents waiting or being coded (their input is stored), and results stored. */
+  documents: { queued: number; done: number; failed: number };
+}
+
+/**
+ * The tables of bulk coding jobs (FHIR asynchronous requests): the job, each document's
+ * input until its result is stored, and the results until the job expires. Results are keyed
+ * by (job, document index) and stored once: a document coded twice (its worker died before
+ * the queue heard of it) keeps its first result.
+ */
+export interface JobStore {
+  /** Stores a job and its documents (JSON of each DocumentReference, in order), all or nothing. */
+  createJob(job: NewBulkJob, documents: readonly string[]): Promise<void>;
+  /** The job with its counts; undefined when unknown, cancelled or expired. */
+  bulkJob(id: string): Promise<BulkJobRecord | undefined>;
+  /** A document still to code, with its job's setting; undefined when its result is stored or the job is gone. */
+  jobDocument(id: string, index: number): Promise<{ document: string; setting?: string } | undefined>;
+  /**
+   * Stores a document's result unless one is stored or the job is gone, deletes its input,
+   * and completes the job when it was the last.
+   * @param at - now (ISO), and when the completed job expires (ISO)
+   * @returns whether this call stored it, and whether it completed the job
+   */
+  recordJobResult(id: string, result: BulkDocumentResult, at: { now: string; expiresAt: string }): Promise<{ stored: boolean; completed: boolean }>;
+  /** The results of a job in document order. */
+  jobResults(id: string): Promise<BulkDocumentResult[]>;
+  /** Deletes a job with its inputs and results; false when there was none. */
+  deleteJob(id: string): Promise<boolean>;
+  /**
+   * Leases the next document whose lease is free or has run out (the in-process runner of
+   * jobs/store-queue.ts; pg-boss keeps its own leases).
+   * @returns the document and how many times it was leased, this time included
+   */
+  leaseJobDocument(leaseUntil: string, now: string): Promise<{ id: string; index: number; attempts: number } | undefined>;
+  /** Deletes the jobs past their expiry, with everything they hold; how many. */
+  expireJobs(now: string): Promise<number>;
+  jobCounts(): Promise<BulkJobCounts>;
+}
+
+export interface Store extends JobStore {
   /** `sqlite`, `postgresql`, … (health output, logs). */
   readonly kind: string;
   /** Stores one call with its documents, suggestions and evidence, all or nothing. */

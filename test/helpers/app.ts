@@ -11,9 +11,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Analyzer } from '../../src/analysis/analyzer';
 import { createWorkerAnalyzer, type WorkerPoolOptions } from '../../src/analysis/worker-pool';
-import { createApp, suggestionServiceOf } from '../../src/app';
+import { createApp, jobServiceOf, suggestionServiceOf } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/log';
+import type { JobQueue } from '../../src/jobs/types';
+import { createLogger, type Logger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
 import type { Classifier } from '../../src/model/types';
 import { loadCodingRules, type CodingRules } from '../../src/rules/load-rules';
@@ -62,7 +63,12 @@ export function seqIds(): () => string {
  * @param analyzer - where the model runs (default: the tiny classifier on this thread)
  * @param newId - uuid source (default: a sequence; replicas sharing a store need distinct ones)
  */
-export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer, newId: () => string = seqIds()) {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  analyzer?: Analyzer,
+  newId: () => string = seqIds(),
+  extra: { now?: () => Date; jobQueue?: (config: Config, log: Logger) => JobQueue } = {},
+) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -81,12 +87,13 @@ export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: 
     log,
     store,
     newId,
-    now: () => FIXED_NOW,
+    now: extra.now ?? (() => FIXED_NOW),
     coding: await codingRules(),
+    ...(extra.jobQueue ? { jobQueue: extra.jobQueue(config, log) } : {}),
   });
   // Resolves when background work is done: result-cache writes follow the response.
   const settled = () => suggestionServiceOf(app).idle();
-  return { app, classifier, config, logs, store, settled };
+  return { app, classifier, config, logs, store, settled, jobs: jobServiceOf(app) };
 }
 
 /** Serves `app` on a free loopback port: the server, and its base URL without a trailing slash. */

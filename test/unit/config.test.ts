@@ -41,8 +41,21 @@ test('defaults', () => {
     analysisWorkers: 1,
     resultCache: 'on',
     resultCacheTtlHours: 24,
+    role: 'all',
+    jobLeaseSeconds: 30,
+    jobPollSeconds: 2,
+    jobConcurrency: 1,
+    jobOutputTtlHours: 24,
+    jobMaxDocuments: 1000,
   });
   expect(Object.isFrozen(config)).toBe(true);
+});
+
+test('ROLE and the bulk job settings', () => {
+  expect(loadConfig({ ROLE: 'worker', JOB_LEASE_SECONDS: '6', JOB_CONCURRENCY: '2' })).toMatchObject({ role: 'worker', jobLeaseSeconds: 6, jobConcurrency: 2 });
+  expect(() => loadConfig({ ROLE: 'scheduler', JOB_LEASE_SECONDS: '1', JOB_MAX_DOCUMENTS: '0' })).toThrow(
+    /ROLE must be "api", "worker" or "all"[\s\S]*JOB_LEASE_SECONDS[\s\S]*JOB_MAX_DOCUMENTS/,
+  );
 });
 
 test('values are parsed and every problem is reported at once', () => {

@@ -9,8 +9,9 @@
  */
 import { records } from './0001-records';
 import { tokenClaims } from './0002-token-claims';
+import { bulkJobs } from './0003-bulk-jobs';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [records, tokenClaims];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [records, tokenClaims, bulkJobs];

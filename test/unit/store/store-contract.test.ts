@@ -3,7 +3,8 @@
  * PostgreSQL (a throwaway cluster; skipped with a warning when its binaries are missing).
  * The same calls must give the same answers: records read back as written, append-only
  * tables, feedback stored once (also when two stores on one database receive it at once),
- * the acceptance report's figures, the cache's expiry and token claims shared by replicas.
+ * the acceptance report's figures, the cache's expiry, token claims shared by replicas, and
+ * bulk job results stored once per document with leases that run out.
  * Engine-specific behaviour (migrations, outages, TLS, SQLite's lock) is in sqlite.test.ts
  * and postgres.test.ts.
  */
@@ -383,6 +384,58 @@ function contract(engine: Engine): void {
     expect(await store.claimTokenId('https://ehr', 'j2', new Date(Date.now() - 1000))).toBe('fresh');
     expect(await store.claimTokenId('https://ehr', 'j2', new Date(Date.now() + 60_000))).toBe('fresh');
     expect(await store.claimTokenId('https://ehr', 'j2', new Date(Date.now() + 60_000))).toBe('replayed');
+  });
+
+  test('bulk jobs: a result stored once per (job, document), its input deleted, the job completed by its last document, counts', async () => {
+    const store = await (await engine.fresh()).open();
+    const job = {
+      id: 'job-1',
+      owner: 'static-token:1',
+      request: 'https://x/fhir/op',
+      setting: 'outpatient',
+      createdAt: '2026-11-01T00:00:00.000Z',
+      expiresAt: '2026-11-02T00:00:00.000Z',
+    };
+    await store.createJob(job, ['{"d":0}', '{"d":1}']);
+    expect(await store.bulkJob('job-1')).toEqual({ ...job, status: 'in-progress', total: 2, done: 0, failed: 0 });
+    expect(await store.jobDocument('job-1', 1)).toEqual({ document: '{"d":1}', setting: 'outpatient' });
+    const at = { now: '2026-11-01T01:00:00.000Z', expiresAt: '2026-11-03T00:00:00.000Z' };
+    expect(await store.recordJobResult('job-1', { index: 1, conditions: '{"c":1}\n', count: 1 }, at)).toEqual({ stored: true, completed: false });
+    // Coded again after a redelivery: the first result stays.
+    expect(await store.recordJobResult('job-1', { index: 1, conditions: '{"c":2}\n', count: 1 }, at)).toEqual({ stored: false, completed: false });
+    expect(await store.jobDocument('job-1', 1)).toBeUndefined();
+    expect(await store.jobCounts()).toEqual({ jobs: { 'in-progress': 1, completed: 0 }, documents: { queued: 1, done: 1, failed: 0 } });
+    expect(await store.recordJobResult('job-1', { index: 0, conditions: '', count: 0, error: '{"resourceType":"OperationOutcome"}' }, at)).toEqual({
+      stored: true,
+      completed: true,
+    });
+    expect(await store.bulkJob('job-1')).toMatchObject({ status: 'completed', done: 1, failed: 1, completedAt: at.now, expiresAt: at.expiresAt });
+    expect(await store.jobResults('job-1')).toEqual([
+      { index: 0, conditions: '', count: 0, error: '{"resourceType":"OperationOutcome"}' },
+      { index: 1, conditions: '{"c":1}\n', count: 1 },
+    ]);
+    expect(await store.expireJobs('2026-11-02T12:00:00.000Z')).toBe(0);
+    expect(await store.expireJobs('2026-11-03T00:00:01.000Z')).toBe(1);
+    expect(await store.bulkJob('job-1')).toBeUndefined();
+    expect(await store.jobCounts()).toEqual({ jobs: { 'in-progress': 0, completed: 0 }, documents: { queued: 0, done: 0, failed: 0 } });
+  });
+
+  test('bulk jobs: a deleted (cancelled) job takes no result; leases are given once until they run out', async () => {
+    const store = await (await engine.fresh()).open();
+    await store.createJob({ id: 'job-2', owner: 'o', request: 'r', createdAt: '2026-11-01T00:00:00.000Z', expiresAt: '2026-11-02T00:00:00.000Z' }, ['a', 'b']);
+    const lease = (until: string, now: string) => store.leaseJobDocument(until, now);
+    expect(await lease('2026-11-01T00:00:30.000Z', '2026-11-01T00:00:00.000Z')).toEqual({ id: 'job-2', index: 0, attempts: 1 });
+    expect(await lease('2026-11-01T00:00:30.000Z', '2026-11-01T00:00:00.000Z')).toEqual({ id: 'job-2', index: 1, attempts: 1 });
+    expect(await lease('2026-11-01T00:00:40.000Z', '2026-11-01T00:00:10.000Z')).toBeUndefined();
+    // The first worker died: its lease ran out, the document is leased again.
+    expect(await lease('2026-11-01T00:01:10.000Z', '2026-11-01T00:00:40.000Z')).toEqual({ id: 'job-2', index: 0, attempts: 2 });
+    expect(await store.deleteJob('job-2')).toBe(true);
+    expect(await store.deleteJob('job-2')).toBe(false);
+    expect(await store.recordJobResult('job-2', { index: 0, conditions: '', count: 0 }, { now: 'x', expiresAt: 'x' })).toEqual({
+      stored: false,
+      completed: false,
+    });
+    expect(await lease('2026-11-01T00:05:00.000Z', '2026-11-01T00:04:00.000Z')).toBeUndefined();
   });
 
   test('writable while open; closed, it refuses writes', async () => {
