@@ -25,6 +25,10 @@ import type { Classifier } from './model/types';
 import type { Services } from './services';
 import type { Store } from './store/store';
 import type { CodingRules } from './rules/load-rules';
+import { metricsHandler, requestMetrics, routeBase } from './http/metrics';
+import { instrumentAnalyzer, instrumentStore } from './metrics/instrument';
+import { checkMetricsConfig, createMetrics, type Metrics } from './metrics/metrics';
+import type { MetricsSources } from './metrics/sources';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -43,6 +47,13 @@ export interface AppDeps {
   drain?: DrainState;
   /** The code set and the coding-rule checks (delta coding, findings). */
   coding: CodingRules;
+  /** What the metrics read besides the app's own parts (METRICS=on): bulk-job statistics. */
+  metricsSources?: MetricsSources;
+}
+
+/** The app's metrics when METRICS=on (the job runner increments its counters), else undefined. */
+export function metricsOf(app: express.Express): Metrics | undefined {
+  return app.locals.metrics as Metrics | undefined;
 }
 
 /**
@@ -58,12 +69,16 @@ export function suggestionServiceOf(app: express.Express): SuggestionService {
  * @param deps - configuration, the loaded classifier, the logger, the store and optional id/clock sources
  */
 export function createApp(deps: AppDeps): express.Express {
-  const { analyzer: given, classifier, coding, ...rest } = deps;
-  const analyzer = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
-  if (!analyzer) throw new Error('createApp needs an analyzer or a classifier');
+  const { analyzer: given, classifier, coding, metricsSources, ...rest } = deps;
+  const bare = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
+  if (!bare) throw new Error('createApp needs an analyzer or a classifier');
+  checkMetricsConfig(deps.config);
+  const metrics = deps.config.metrics === 'on' ? createMetrics({ ...metricsSources, analysisLoad: bare.load && (() => bare.load!()) }) : undefined;
+  const analyzer = metrics ? instrumentAnalyzer(bare, metrics) : bare;
+  const store = metrics ? instrumentStore(deps.store, metrics) : deps.store;
   const suggestions = createSuggestionService({
     analyzer,
-    store: deps.store,
+    store,
     log: deps.log,
     suppress: deps.config.suppressAssertions,
     cache: deps.config.resultCache === 'on',
@@ -74,6 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     newId: randomUUID,
     now: () => new Date(),
     ...rest,
+    store,
     model: analyzer.info,
     suggestions,
     codeSet: coding.codeSet,
@@ -84,10 +100,12 @@ export function createApp(deps: AppDeps): express.Express {
   const { config, log } = services;
   const app = express();
   app.locals.suggestions = suggestions;
+  app.locals.metrics = metrics;
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.use(standardHeaders);
+  if (metrics) app.use(requestMetrics(metrics));
   app.use(services.drain.middleware);
 
   app.use((req, res, next) => {
@@ -117,7 +135,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(reviewPageRouter());
   app.get('/healthz', healthHandler(services.model, services.drain));
   app.get('/readyz', readyHandler(services.model, services.store, services.drain));
+  // Off: not mounted, so /metrics is the 404 of any unknown path.
+  if (metrics) app.get('/metrics', metricsHandler(metrics, config.metricsToken));
   const auth = createAuthenticators(services);
+  if (metrics) for (const mount of ['/fhir', '/cds-services']) app.use(mount, routeBase);
   app.use('/fhir', fhirRouter(services, auth.requireFhirClient));
   app.use('/cds-services', cdsRouter(services, auth.requireCdsClient));
   app.use(notFoundHandler);

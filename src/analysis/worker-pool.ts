@@ -169,6 +169,7 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
         dispatch();
       });
     },
+    load: () => ({ queued: queue.length, running: slots.filter((s) => s.job).length }),
     async dispose() {
       closing = true;
       for (const job of queue.splice(0)) job.reject(new Error('the analyzer is closed'));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Analyzer } from '../../src/analysis/analyzer';
 import { createWorkerAnalyzer, type WorkerPoolOptions } from '../../src/analysis/worker-pool';
-import { createApp, suggestionServiceOf } from '../../src/app';
+import { createApp, suggestionServiceOf, type AppDeps } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createClassifier } from '../../src/model/classifier';
@@ -61,8 +61,14 @@ export function seqIds(): () => string {
  * @param overrides - configuration overrides
  * @param analyzer - where the model runs (default: the tiny classifier on this thread)
  * @param newId - uuid source (default: a sequence; replicas sharing a store need distinct ones)
+ * @param extra - further dependencies (the metrics' job source)
  */
-export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: Analyzer, newId: () => string = seqIds()) {
+export async function createTestApp(
+  overrides: Partial<Config> = {},
+  analyzer?: Analyzer,
+  newId: () => string = seqIds(),
+  extra: Pick<AppDeps, 'metricsSources'> = {},
+) {
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -83,6 +89,7 @@ export async function createTestApp(overrides: Partial<Config> = {}, analyzer?: 
     newId,
     now: () => FIXED_NOW,
     coding: await codingRules(),
+    ...extra,
   });
   // Resolves when background work is done: result-cache writes follow the response.
   const settled = () => suggestionServiceOf(app).idle();
