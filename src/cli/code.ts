@@ -18,7 +18,7 @@
  * Progress on stderr; the summary as JSON on stdout. Never logs or prints note text.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { DocumentReference, OperationOutcome } from '@medplum/fhirtypes';
@@ -168,29 +168,44 @@ export function parseLine(line: string, n: number, maxBytes: number): Parsed {
   return { key: fallback, error: invalid('Line must be a DocumentReference, a Parameters, or {"id", "text"}') };
 }
 
+/** Where the last complete line of `file` ends (0: none), read backwards in chunks: a record may be long. */
+function endOfLastLine(fd: number, size: number): number {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (at >= 0) return start + at + 1;
+    end = start;
+  }
+  return 0;
+}
+
 /**
- * The keys already in the output, after cutting a torn last line.
+ * The keys already in the output, after cutting a torn last line. Streams the file and reads
+ * each record's id from its start (records begin with it), so an output of any size fits.
  * @param file - the output file (absent: nothing done)
  */
-export function resumeOutput(file: string): { done: Set<string>; repaired: boolean } {
+export async function resumeOutput(file: string): Promise<{ done: Set<string>; repaired: boolean }> {
   const done = new Set<string>();
   if (!existsSync(file)) return { done, repaired: false };
-  const text = readFileSync(file);
-  const end = text.lastIndexOf(0x0a) + 1;
+  const fd = openSync(file, 'r+');
+  let end: number;
   let repaired = false;
-  if (end < text.length) {
-    const fd = openSync(file, 'r+');
-    try {
+  try {
+    const size = fstatSync(fd).size;
+    end = endOfLastLine(fd, size);
+    if (end < size) {
       ftruncateSync(fd, end);
-    } finally {
-      closeSync(fd);
+      repaired = true;
     }
-    repaired = true;
+  } finally {
+    closeSync(fd);
   }
-  for (const line of text.subarray(0, end).toString('utf8').split('\n')) {
-    if (!line) continue;
-    const id = (JSON.parse(line) as { id?: unknown }).id;
-    if (typeof id === 'string') done.add(id);
+  if (end === 0) return { done, repaired };
+  for await (const line of createInterface({ input: createReadStream(file, { end: end - 1 }), crlfDelay: Infinity })) {
+    const id = /^\{"id":("(?:[^"\\]|\\.)*")/.exec(line)?.[1];
+    if (id) done.add(JSON.parse(id) as string);
   }
   return { done, repaired };
 }
@@ -216,57 +231,69 @@ export interface CodeFileOptions {
  * @param options - files, concurrency, progress
  */
 export async function codeFile(ctx: CodingContext, options: CodeFileOptions): Promise<CodeSummary> {
-  const { done, repaired } = resumeOutput(options.output);
+  const { done, repaired } = await resumeOutput(options.output);
   const total = await countLines(options.input);
   const concurrency = Math.max(1, options.concurrency ?? 2 * ctx.workers);
-  const out = openSync(options.output, 'a');
   const summary: CodeSummary = { documents: 0, skipped: 0, coded: 0, errors: 0, transient: 0, repairedTornLine: repaired, seconds: 0, docsPerSecond: 0 };
   const started = performance.now();
-  const seen = new Set<string>();
-  const work: { key: string; n: number; parsed: Parsed }[] = [];
-  let n = 0;
-  for await (const line of createInterface({ input: createReadStream(options.input), crlfDelay: Infinity })) {
-    n++;
-    if (!line.trim()) continue;
-    summary.documents++;
-    let parsed = parseLine(line, n, ctx.deps.config.maxBodyBytes);
-    if (seen.has(parsed.key)) parsed = { key: `line:${n}`, error: invalid(`Document id ${parsed.key} appears on an earlier line`) };
-    seen.add(parsed.key);
-    if (done.has(parsed.key)) summary.skipped++;
-    else work.push({ key: parsed.key, n, parsed });
-  }
-  const progress = options.progress === false ? undefined : (options.progress ?? ((t: number) => createProgress(t)))(total - summary.skipped);
+  // Progress counts this run's documents: those done before a restart are left out of the total.
+  const pending = total - done.size;
+  const progress = options.progress === false ? undefined : (options.progress ?? ((t: number) => createProgress(t)))(Math.max(0, pending));
+  const out = openSync(options.output, 'a');
   // One write of one line: with O_APPEND, records never interleave, and a kill leaves at most the last one torn.
   const write = (record: object) => writeSync(out, `${JSON.stringify(record)}\n`);
-  let next = 0;
+  const seen = new Set<string>();
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+
+  const code = async (key: string, line: number, parsed: Parsed) => {
+    if ('error' in parsed) {
+      write({ id: key, line, error: parsed.error });
+      summary.errors++;
+    } else {
+      try {
+        const bundle = await suggestConditions(ctx.deps, ctx.profiles, parsed.body, {
+          requestId: randomUUID(),
+          service: 'DocumentReference/$suggest-conditions (batch)',
+        });
+        write({ id: key, line, bundle });
+        summary.coded++;
+      } catch (error) {
+        if (error instanceof OperationOutcomeError && error.status === 503) summary.transient++;
+        else if (error instanceof OperationOutcomeError) {
+          write({ id: key, line, error: error.outcome });
+          summary.errors++;
+        } else throw error;
+      }
+    }
+    progress?.tick();
+  };
+
   try {
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < work.length) {
-          const { key, n: line, parsed } = work[next++];
-          if ('error' in parsed) {
-            write({ id: key, line, error: parsed.error });
-            summary.errors++;
-          } else {
-            try {
-              const bundle = await suggestConditions(ctx.deps, ctx.profiles, parsed.body, {
-                requestId: randomUUID(),
-                service: 'DocumentReference/$suggest-conditions (batch)',
-              });
-              write({ id: key, line, bundle });
-              summary.coded++;
-            } catch (error) {
-              if (error instanceof OperationOutcomeError && error.status === 503) summary.transient++;
-              else if (error instanceof OperationOutcomeError) {
-                write({ id: key, line, error: error.outcome });
-                summary.errors++;
-              } else throw error;
-            }
-          }
-          progress?.tick();
-        }
-      }),
-    );
+    let n = 0;
+    // Streamed, at most `concurrency` documents in flight: a file of any size fits in memory.
+    for await (const line of createInterface({ input: createReadStream(options.input), crlfDelay: Infinity })) {
+      n++;
+      if (!line.trim()) continue;
+      summary.documents++;
+      let parsed = parseLine(line, n, ctx.deps.config.maxBodyBytes);
+      if (seen.has(parsed.key)) parsed = { key: `line:${n}`, error: invalid(`Document id ${parsed.key} appears on an earlier line`) };
+      seen.add(parsed.key);
+      if (done.has(parsed.key)) {
+        summary.skipped++;
+        continue;
+      }
+      const task: Promise<void> = code(parsed.key, n, parsed)
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= concurrency) await Promise.race(running);
+      if (failure) break;
+    }
+    await Promise.all(running);
+    if (failure) throw failure;
   } finally {
     progress?.done();
     closeSync(out);
