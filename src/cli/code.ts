@@ -15,7 +15,8 @@
  * was killed while writing it) is cut off first. Each record is one write of one line to a file
  * opened for appending. A document whose coding cannot be done now (503: queue, worker, store)
  * gets no record: the summary counts it as `transient`, the exit status is 1, and a rerun codes it.
- * Progress on stderr; the summary as JSON on stdout. Never logs or prints note text.
+ * SIGINT or SIGTERM stops it after the documents in flight (exit 130). Progress on stderr; the
+ * summary as JSON on stdout. Never logs or prints note text.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
@@ -109,6 +110,8 @@ export interface CodeSummary {
   errors: number;
   /** Could not be coded now (503): no record written; a rerun codes them. */
   transient: number;
+  /** Stopped by a signal before the end of the input: a rerun goes on from there. */
+  interrupted: boolean;
   /** A torn last line was cut from the output. */
   repairedTornLine: boolean;
   seconds: number;
@@ -223,6 +226,8 @@ export interface CodeFileOptions {
   concurrency?: number;
   /** Progress display (default: on stderr); `false` for none. */
   progress?: false | ((total: number) => Progress);
+  /** Aborted: no further document is started; those in flight finish and are written. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -234,7 +239,17 @@ export async function codeFile(ctx: CodingContext, options: CodeFileOptions): Pr
   const { done, repaired } = await resumeOutput(options.output);
   const total = await countLines(options.input);
   const concurrency = Math.max(1, options.concurrency ?? 2 * ctx.workers);
-  const summary: CodeSummary = { documents: 0, skipped: 0, coded: 0, errors: 0, transient: 0, repairedTornLine: repaired, seconds: 0, docsPerSecond: 0 };
+  const summary: CodeSummary = {
+    documents: 0,
+    skipped: 0,
+    coded: 0,
+    errors: 0,
+    transient: 0,
+    interrupted: false,
+    repairedTornLine: repaired,
+    seconds: 0,
+    docsPerSecond: 0,
+  };
   const started = performance.now();
   // Progress counts this run's documents: those done before a restart are left out of the total.
   const pending = total - done.size;
@@ -290,10 +305,11 @@ export async function codeFile(ctx: CodingContext, options: CodeFileOptions): Pr
         .finally(() => running.delete(task));
       running.add(task);
       if (running.size >= concurrency) await Promise.race(running);
-      if (failure) break;
+      if (failure || options.signal?.aborted) break;
     }
     await Promise.all(running);
     if (failure) throw failure;
+    summary.interrupted = Boolean(options.signal?.aborted);
   } finally {
     progress?.done();
     closeSync(out);
@@ -318,12 +334,22 @@ runCommand(module, 'code', async () => {
   // The service's log lines on stderr, warnings and up unless LOG_LEVEL says otherwise (one info line a document would drown the progress).
   const log = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn', process.stderr);
   const ctx = await openCodingContext(config, log);
+  // SIGINT or SIGTERM: the documents in flight finish and are written, then the command stops
+  // (exit 130); a second signal stops at once. Either way a rerun resumes.
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let summary: CodeSummary;
   try {
-    summary = await codeFile(ctx, { input: values.in, output: values.out, concurrency });
+    summary = await codeFile(ctx, { input: values.in, output: values.out, concurrency, signal: stop.signal });
   } finally {
     await ctx.close();
   }
-  if (summary.transient > 0) process.exitCode = 1;
+  if (summary.interrupted) process.exitCode = 130;
+  else if (summary.transient > 0) process.exitCode = 1;
   return summary;
 });

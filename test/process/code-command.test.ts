@@ -76,7 +76,7 @@ describe('npm run code', () => {
     const cli = run(['--in', input, '--out', output]);
     const { code } = await cli.exited;
     expect(code).toBe(0);
-    expect(JSON.parse(cli.out())).toMatchObject({ documents: 6, coded: 4, errors: 2, skipped: 0, transient: 0 });
+    expect(JSON.parse(cli.out())).toMatchObject({ documents: 6, coded: 4, errors: 2, skipped: 0, transient: 0, interrupted: false });
     // Progress lines on stderr (not a TTY here): counts and rate, never note text.
     expect(cli.err()).toMatch(/6\/6 100% [\d.]+ docs\/s/);
     expect(cli.err()).not.toContain('Hypertension');
@@ -157,4 +157,46 @@ describe('npm run code', () => {
       await service.close();
     }
   }, 300_000);
+
+  test('SIGINT: the documents in flight are written, exit 130, and a rerun finishes the file', async () => {
+    const N = 40;
+    const input = path.join(dir, 'sigint.ndjson');
+    const output = path.join(dir, 'sigint.out.ndjson');
+    writeFileSync(
+      input,
+      Array.from({ length: N }, (_, i) => JSON.stringify({ id: `s-${i}`, text: `${TEXTS[i % TEXTS.length]}\nNote ${i}.` })).join('\n') + '\n',
+    );
+    const first = run(['--in', input, '--out', output]);
+    await new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        try {
+          if (readFileSync(output, 'utf8').split('\n').filter(Boolean).length >= 4) {
+            clearInterval(poll);
+            first.child.kill('SIGINT');
+            resolve();
+          }
+        } catch {
+          // not created yet
+        }
+      }, 20);
+      void first.exited.then(() => {
+        clearInterval(poll);
+        reject(new Error('finished before it could be interrupted'));
+      });
+    });
+    expect((await first.exited).code).toBe(130);
+    const stopped = JSON.parse(first.out());
+    expect(stopped).toMatchObject({ interrupted: true, repairedTornLine: false });
+    // Every document it counted is in the output, whole.
+    expect(readRecords(output)).toHaveLength(stopped.coded);
+    expect(stopped.coded).toBeLessThan(N);
+    const second = run(['--in', input, '--out', output]);
+    expect((await second.exited).code).toBe(0);
+    expect(JSON.parse(second.out())).toMatchObject({ skipped: stopped.coded, coded: N - stopped.coded, repairedTornLine: false });
+    expect(
+      readRecords(output)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(Array.from({ length: N }, (_, i) => `s-${i}`).sort());
+  }, 120_000);
 });
