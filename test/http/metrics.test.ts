@@ -2,20 +2,22 @@
  * GET /metrics: absent when METRICS=off, 401 OperationOutcome without the right bearer token,
  * and with it the Prometheus text format, in which a request's counter moved, the latency and
  * analysis histograms are present, a store made unavailable (SQLite locked by another
- * connection) is counted, and neither note text nor any identifier of the calls appears.
+ * connection) is counted, and neither note text nor any identifier of the calls appears; with
+ * the real worker pool (a held worker), the queue depth and running analyses read at scrape time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { createTestApp } from '../helpers/app';
+import { createTestApp, serveWithWorkers, TINY_MODEL_DIR } from '../helpers/app';
 import { documentReference, SAMPLE_NOTE } from '../helpers/resources';
 import { metricsOf } from '../../src/app';
 import { checkMetricsConfig } from '../../src/metrics/metrics';
 import { testConfig } from '../helpers/app';
 
 const TOKEN = 'metrics-test-token-0123456789abcdef-XYZ';
+const FAULTY_WORKER = path.join(__dirname, '..', 'fixtures', 'analysis', 'faulty-worker.js');
 const OPERATION = '/fhir/DocumentReference/$suggest-conditions';
 
 /** Prometheus text format → samples `{ name, labels, value }` (comments checked for HELP/TYPE). */
@@ -112,6 +114,42 @@ describe('GET /metrics', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  test('the worker pool: queue depth and running analyses at scrape time, a lost worker counted as a failed analysis', async () => {
+    const served = await serveWithWorkers(
+      { modelDir: TINY_MODEL_DIR, intraOpThreads: 1, workers: 1, maxQueue: 8, script: FAULTY_WORKER },
+      { metrics: 'on', metricsToken: TOKEN },
+    );
+    try {
+      const scrape = async () =>
+        parseExposition(await (await fetch(`${served.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text()).samples;
+      const value = (samples: Awaited<ReturnType<typeof scrape>>, name: string, labels: Record<string, string> = {}) =>
+        samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+      const post = (text: string) =>
+        fetch(`${served.base}${OPERATION}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/fhir+json' },
+          body: JSON.stringify(documentReference(text)),
+        });
+      // The only worker is held for 1.5 s; two more analyses wait behind it.
+      const calls = [post(`${SAMPLE_NOTE}\nHOLD_WORKER_MS=1500`)];
+      await new Promise((r) => setTimeout(r, 300));
+      calls.push(post(`${SAMPLE_NOTE}\nsecond`), post(`${SAMPLE_NOTE}\nthird`));
+      await new Promise((r) => setTimeout(r, 300));
+      const during = await scrape();
+      expect(value(during, 'icd10cds_analysis_running')).toBe(1);
+      expect(value(during, 'icd10cds_analysis_queue_depth')).toBe(2);
+      expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200]);
+      expect((await post(`${SAMPLE_NOTE}\nCRASH_WORKER`)).status).toBe(503);
+      const after = await scrape();
+      expect(value(after, 'icd10cds_analysis_queue_depth')).toBe(0);
+      expect(value(after, 'icd10cds_analyses_total', { outcome: 'done' })).toBe(3);
+      expect(value(after, 'icd10cds_analyses_total', { outcome: 'failed' })).toBe(1);
+      expect(value(after, 'icd10cds_http_requests_total', { route: OPERATION, status: '503' })).toBe(1);
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
 
   test('job statistics are read at scrape time; job counters can be incremented', async () => {
     let reads = 0;
