@@ -305,11 +305,14 @@ export async function codeFile(ctx: CodingContext, options: CodeFileOptions): Pr
         .finally(() => running.delete(task));
       running.add(task);
       if (running.size >= concurrency) await Promise.race(running);
-      if (failure || options.signal?.aborted) break;
+      if (failure) break;
+      if (options.signal?.aborted) {
+        summary.interrupted = true;
+        break;
+      }
     }
     await Promise.all(running);
     if (failure) throw failure;
-    summary.interrupted = Boolean(options.signal?.aborted);
   } finally {
     progress?.done();
     closeSync(out);

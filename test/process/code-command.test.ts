@@ -159,7 +159,7 @@ describe('npm run code', () => {
   }, 300_000);
 
   test('SIGINT: the documents in flight are written, exit 130, and a rerun finishes the file', async () => {
-    const N = 40;
+    const N = 200;
     const input = path.join(dir, 'sigint.ndjson');
     const output = path.join(dir, 'sigint.out.ndjson');
     writeFileSync(
