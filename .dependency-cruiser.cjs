@@ -56,6 +56,7 @@ module.exports = {
       to: { path: 'node_modules/@huggingface/tokenizers/' },
     },
     { name: 'one-door-to-sqlite', severity: 'error', from: { pathNot: '^src/store/sqlite\\.ts$' }, to: { path: 'node_modules/better-sqlite3/' } },
+    { name: 'one-door-to-prom-client', severity: 'error', from: { pathNot: '^src/metrics/metrics\\.ts$' }, to: { path: 'node_modules/prom-client/' } },
     { name: 'one-door-to-postgres', severity: 'error', from: { pathNot: '^src/store/postgres\\.ts$' }, to: { path: 'node_modules/pg/' } },
   ],
   options: {

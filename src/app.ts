@@ -26,9 +26,13 @@ import type { Services } from './services';
 import type { Store } from './store/store';
 import { JobService } from './jobs/job-service';
 import { storeQueue } from './jobs/store-queue';
-import type { JobQueue } from './jobs/types';
+import type { JobQueue, JobStats } from './jobs/types';
 import { loadProfiles } from './fhir/profiles';
 import type { CodingRules } from './rules/load-rules';
+import { metricsHandler, requestMetrics, routeBase } from './http/metrics';
+import { instrumentAnalyzer, instrumentStore } from './metrics/instrument';
+import { checkMetricsConfig, createMetrics, type Metrics } from './metrics/metrics';
+import type { MetricsSources } from './metrics/sources';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -49,11 +53,18 @@ export interface AppDeps {
   coding: CodingRules;
   /** The bulk job queue (main.ts: pg-boss on PostgreSQL); absent, the in-process runner over the store's tables. */
   jobQueue?: JobQueue;
+  /** What the metrics read besides the app's own parts (METRICS=on): bulk-job statistics. */
+  metricsSources?: MetricsSources;
 }
 
 /** The app's bulk job service: main.ts starts it (and its workers, by ROLE) and stops it. */
 export function jobServiceOf(app: express.Express): JobService {
   return app.locals.jobs as JobService;
+}
+
+/** The app's metrics when METRICS=on (the job runner increments its counters), else undefined. */
+export function metricsOf(app: express.Express): Metrics | undefined {
+  return app.locals.metrics as Metrics | undefined;
 }
 
 /**
@@ -64,17 +75,30 @@ export function suggestionServiceOf(app: express.Express): SuggestionService {
   return app.locals.suggestions as SuggestionService;
 }
 
+/** The job service's figures as the metrics' gauges read them (states by name). */
+function jobMetricsOf(stats: JobStats): { jobs: Record<string, number>; documents: Record<string, number> } {
+  return { jobs: { 'in-progress': stats.jobs.inProgress, completed: stats.jobs.completed }, documents: { ...stats.documents } };
+}
+
 /**
  * Builds the application.
  * @param deps - configuration, the loaded classifier, the logger, the store and optional id/clock sources
  */
 export function createApp(deps: AppDeps): express.Express {
-  const { analyzer: given, classifier, coding, jobQueue, ...rest } = deps;
-  const analyzer = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
-  if (!analyzer) throw new Error('createApp needs an analyzer or a classifier');
+  const { analyzer: given, classifier, coding, jobQueue, metricsSources, ...rest } = deps;
+  const bare = given ?? (classifier ? inlineAnalyzer(classifier) : undefined);
+  if (!bare) throw new Error('createApp needs an analyzer or a classifier');
+  checkMetricsConfig(deps.config);
+  // The job service is built below; the metrics read it at scrape time.
+  const built: { jobs?: JobService } = {};
+  const jobStats = { stats: async () => jobMetricsOf(await built.jobs!.stats()) };
+  const metrics =
+    deps.config.metrics === 'on' ? createMetrics({ jobs: jobStats, ...metricsSources, analysisLoad: bare.load && (() => bare.load!()) }) : undefined;
+  const analyzer = metrics ? instrumentAnalyzer(bare, metrics) : bare;
+  const store = metrics ? instrumentStore(deps.store, metrics) : deps.store;
   const suggestions = createSuggestionService({
     analyzer,
-    store: deps.store,
+    store,
     log: deps.log,
     suppress: deps.config.suppressAssertions,
     cache: deps.config.resultCache === 'on',
@@ -85,6 +109,7 @@ export function createApp(deps: AppDeps): express.Express {
     newId: randomUUID,
     now: () => new Date(),
     ...rest,
+    store,
     model: analyzer.info,
     suggestions,
     codeSet: coding.codeSet,
@@ -98,13 +123,23 @@ export function createApp(deps: AppDeps): express.Express {
     profiles: loadProfiles(),
     queue: jobQueue ?? storeQueue(services.store, { leaseSeconds: config.jobLeaseSeconds, pollSeconds: config.jobPollSeconds }),
   });
+  built.jobs = jobs;
+  if (metrics) {
+    jobs.onDocument((event) => {
+      if (event.outcome === 'coded' || event.outcome === 'failed') metrics.jobs.documents(event.outcome);
+      if (event.jobCompleted) metrics.jobs.jobFinished('completed');
+    });
+    jobs.onJob((event) => metrics.jobs.jobFinished(event.state));
+  }
   const app = express();
   app.locals.suggestions = suggestions;
   app.locals.jobs = jobs;
+  app.locals.metrics = metrics;
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.use(standardHeaders);
+  if (metrics) app.use(requestMetrics(metrics));
   app.use(services.drain.middleware);
 
   app.use((req, res, next) => {
@@ -134,9 +169,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(reviewPageRouter());
   app.get('/healthz', healthHandler(services.model, services.drain));
   app.get('/readyz', readyHandler(services.model, services.store, services.drain));
-  // ROLE=worker serves the health endpoints only: its work is the job queue's.
+  // Off: not mounted, so /metrics is the 404 of any unknown path.
+  if (metrics) app.get('/metrics', metricsHandler(metrics, config.metricsToken));
+  // ROLE=worker serves the health endpoints (and metrics) only: its work is the job queue's.
   if (config.role !== 'worker') {
     const auth = createAuthenticators(services);
+    if (metrics) for (const mount of ['/fhir', '/cds-services']) app.use(mount, routeBase);
     app.use('/fhir', fhirRouter(services, auth.requireFhirClient, jobs));
     app.use('/cds-services', cdsRouter(services, auth.requireCdsClient));
   }

@@ -65,6 +65,9 @@ export interface Config {
   jobConcurrency: number;
   jobOutputTtlHours: number;
   jobMaxDocuments: number;
+  metrics: OnOff;
+  /** Bearer secret of GET /metrics; metrics/metrics.ts refuses METRICS=on without it unless HOST is loopback. */
+  metricsToken?: string;
 }
 
 /** A setting's reader: turns the variable's text (undefined or '' when unset) into its value, or throws SettingProblem. */
@@ -82,7 +85,7 @@ export interface Setting<T> {
   /** What it does, for the doc (one or two sentences). */
   doc: string;
   /** The doc's section. */
-  group: 'Service' | 'Model and analysis' | 'Security' | 'Store and cache' | 'Bulk jobs' | 'Limits';
+  group: 'Service' | 'Model and analysis' | 'Security' | 'Store and cache' | 'Bulk jobs' | 'Limits' | 'Operations';
   reader: Reader<T>;
 }
 
@@ -206,6 +209,15 @@ const secretTokens: Reader<readonly string[]> = {
     if (tokens.some((t) => !/^[\x21-\x7e]{32,}$/.test(t)))
       throw new SettingProblem(`${name} must be comma-separated tokens of at least 32 visible ASCII characters each`);
     return tokens;
+  },
+};
+
+const secretToken: Reader<string | undefined> = {
+  accepts: 'a token of ≥ 32 visible ASCII characters',
+  read(raw, name) {
+    if (unset(raw)) return undefined;
+    if (!/^[\x21-\x7e]{32,}$/.test(raw)) throw new SettingProblem(`${name} must be a token of at least 32 visible ASCII characters`);
+    return raw;
   },
 };
 
@@ -474,6 +486,19 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     group: 'Limits',
     doc: 'Deepest nesting of arrays and objects accepted in a JSON body (400 above).',
     reader: int(64, 16, 10_000),
+  },
+  metrics: {
+    env: 'METRICS',
+    default: 'off',
+    group: 'Operations',
+    doc: '`on` serves `GET /metrics` (Prometheus text format: request counts and latencies by route, analysis queue and stage times, store errors, jobs; docs/operations.md). Refused at start-up without METRICS_TOKEN unless HOST is a loopback address.',
+    reader: oneOf<OnOff>(['on', 'off'], 'off', 'METRICS must be "on" or "off"'),
+  },
+  metricsToken: {
+    env: 'METRICS_TOKEN',
+    group: 'Operations',
+    doc: 'Bearer token the scraper must send to `GET /metrics` (`Authorization: Bearer …`). Never logged.',
+    reader: secretToken,
   },
 };
 

@@ -7,6 +7,7 @@ import { createWorkerAnalyzer } from './analysis/worker-pool';
 import { createApp, jobServiceOf } from './app';
 import { trustedClientsOf } from './auth/trusted-clients';
 import { loadConfig } from './config';
+import { checkMetricsConfig } from './metrics/metrics';
 import { createDrainState, drainServer } from './http/drain';
 import { createLogger } from './log';
 import { loadCodingRules } from './rules/load-rules';
@@ -18,6 +19,7 @@ async function main() {
   const config = loadConfig(process.env);
   // Checked now, before the model is loaded: a bad CDS_CLIENTS file stops the start at once.
   trustedClientsOf(config);
+  checkMetricsConfig(config);
   const log = createLogger(config.logLevel);
   const store = await openStore(config, log);
   const started = Date.now();

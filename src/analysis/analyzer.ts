@@ -32,6 +32,8 @@ export interface Analyzer {
    * @param options - statuses that suppress a code, and the setting
    */
   analyze(notes: readonly Note[], options: AnalysisOptions): Promise<Analysis>;
+  /** Analyses waiting for a worker and running now (metrics read it at scrape time). */
+  load?(): { queued: number; running: number };
   dispose(): Promise<void>;
 }
 
@@ -68,13 +70,20 @@ export function inlineAnalyzer(engine: Engine | Classifier, info?: ModelInfo): A
   const running: Engine = 'suggest' in engine ? engine : createEngine({ mode: 'model', classifier: engine });
   const reported = info ?? ('info' in engine ? (engine as Classifier).info : undefined);
   if (!reported) throw new Error("inlineAnalyzer needs the engine's info");
+  let active = 0;
   return {
     info: reported,
     async analyze(notes, options) {
       const timings: SuggestTimings = { tokenize: 0, infer: 0, evidence: 0 };
-      const suggestions = await running.suggest(notes, { suppress: options.suppress, setting: options.setting, timings });
-      return { suggestions, timings };
+      active++;
+      try {
+        const suggestions = await running.suggest(notes, { suppress: options.suppress, setting: options.setting, timings });
+        return { suggestions, timings };
+      } finally {
+        active--;
+      }
     },
+    load: () => ({ queued: 0, running: active }),
     // The engine belongs to whoever made it.
     dispose: async () => {},
   };

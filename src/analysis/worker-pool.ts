@@ -187,6 +187,7 @@ export async function createWorkerAnalyzer(options: WorkerPoolOptions): Promise<
         dispatch();
       });
     },
+    load: () => ({ queued: queue.length, running: slots.filter((s) => s.job).length }),
     dispose() {
       // Idempotent: a second call (a stop after a failed start, a test's cleanup) waits for the first.
       disposed ??= closeWorkers();

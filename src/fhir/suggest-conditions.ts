@@ -1,7 +1,8 @@
 /**
  * POST /fhir/DocumentReference/$suggest-conditions: Parameters (or a bare DocumentReference)
  * → notes and the `recordedCondition` inputs → codeEncounter (coding/code-encounter.ts) →
- * Bundle (collection) of suggested Conditions. Writes to no FHIR server.
+ * Bundle (collection) of suggested Conditions. Writes to no FHIR server. `suggestConditions`
+ * is the operation without HTTP (the batch command calls it).
  */
 import type {
   Bundle,
@@ -139,24 +140,53 @@ function ruleIssue(finding: RuleFinding, conditionEntry: ReadonlyMap<string, num
   };
 }
 
-/** Who asked, for the audit trail and the logs. */
-export interface SuggestCall {
+/** What the operation needs: the coding use case's dependencies, the limits, ids and clock (no HTTP: the batch command builds them too). */
+export type SuggestConditionsDeps = Pick<Services, 'suggestions' | 'store' | 'log' | 'model' | 'now' | 'newId' | 'codeSet' | 'rules'> & {
+  config: Pick<Services['config'], 'maxBodyBytes' | 'maxNoteChars'>;
+};
+
+/** Who called, for the audit trail and the logs. */
+export interface SuggestConditionsCall {
   requestId: string;
+  /** The audited service name (default: the operation's). */
+  service?: string;
 }
 
 /**
- * The operation without HTTP: its inputs in, the Bundle it answers out. The synchronous
- * handler and bulk jobs (jobs/code-document.ts) both call it, so a job's suggestions for a
- * document are those of a synchronous call with that document.
- * @param services - app services (config, classifier, ids, clock)
- * @param profiles - loaded definitions (coding-rule CodeSystem)
+ * The operation without HTTP: a Parameters or DocumentReference body in, the Bundle of
+ * suggested Conditions out, audited once (codeEncounter). The HTTP handler and the batch
+ * command (`npm run code`, cli/code.ts) both call it, so their outputs are the same.
+ * @param deps - coding dependencies, limits, ids and clock
+ * @param profiles - loaded definitions (the OperationDefinition drives parameter reading)
+ * @param body - the parsed request body
+ * @param call - the request id (and service name) for the audit trail
+ * @param timing - collects the stage times (Server-Timing)
+ * @throws OperationOutcomeError for a body that cannot be used (4xx) or work that cannot be done now (503)
+ */
+export async function suggestConditions(
+  deps: SuggestConditionsDeps,
+  profiles: Profiles,
+  body: unknown,
+  call: SuggestConditionsCall,
+  timing: ServerTiming = new ServerTiming(),
+): Promise<Bundle> {
+  return suggestConditionsFor(deps, profiles, inputsOf(body, profiles), call, timing);
+}
+
+/**
+ * The same, from inputs already read: bulk jobs (jobs/code-document.ts) build one document's
+ * inputs, so a job's suggestions for a document are those of a synchronous call with it.
  * @param inputs - the documents, recorded Conditions and setting
- * @param call - the request id
- * @param timing - Server-Timing of the HTTP call, when there is one
  * @throws OperationOutcomeError 422 when no document can be used, or the documents disagree
  */
-export async function suggestConditions(services: Services, profiles: Profiles, inputs: Inputs, call: SuggestCall, timing?: ServerTiming): Promise<Bundle> {
-  const { config, model } = services;
+export async function suggestConditionsFor(
+  deps: SuggestConditionsDeps,
+  profiles: Profiles,
+  inputs: Inputs,
+  call: SuggestConditionsCall,
+  timing: ServerTiming = new ServerTiming(),
+): Promise<Bundle> {
+  const { config, model } = deps;
   const { documents: requested, recorded, setting } = inputs;
   const choice = chooseDocuments(requested.map((r) => r.doc));
   const warnings: OperationOutcomeIssue[] = choice.notices.map((n) =>
@@ -171,15 +201,12 @@ export async function suggestConditions(services: Services, profiles: Profiles, 
   checkRecorded(recorded, subject, encounterRef);
   const options = { maxBytes: config.maxBodyBytes, maxNoteChars: config.maxNoteChars };
   const notes: Note[] = [];
-  for (const { doc, expression } of used) {
-    const decode = () => noteOf(doc, options, expression);
-    notes.push(timing ? await timing.time('decode', decode) : await decode());
-  }
+  for (const { doc, expression } of used) notes.push(await timing.time('decode', () => noteOf(doc, options, expression)));
 
   // No deadline: this is the call a system makes when the note is signed; it waits, and
   // fills the result cache for the hook.
   return codeEncounter(
-    services,
+    deps,
     {
       notes,
       recorded: { codes: recorded.flatMap((r) => recordedCodesOf([r.condition]).map((code) => ({ ...code, expression: r.expression }))), known: true },
@@ -187,18 +214,18 @@ export async function suggestConditions(services: Services, profiles: Profiles, 
       call: {
         requestId: call.requestId,
         edge: 'fhir',
-        service: 'DocumentReference/$suggest-conditions',
+        service: call.service ?? 'DocumentReference/$suggest-conditions',
         patient: referenceText(subject),
         encounter: encounterRef ? typedIdOf(encounterRef) : undefined,
       },
     },
     (coding) => {
       if (coding.status !== 'coded') throw new Error('analysis without a deadline did not finish');
-      timing?.addAnalysis(coding.timings);
+      timing.addAnalysis(coding.timings);
       const serializeStarted = performance.now();
       const shown = coding.suggestions.map(() => ({ suggestionId: '' }));
       const entries: BundleEntry[] = coding.suggestions.map((suggestion, i) => {
-        const id = services.newId();
+        const id = deps.newId();
         shown[i].suggestionId = id;
         return {
           fullUrl: `urn:uuid:${id}`,
@@ -212,28 +239,28 @@ export async function suggestConditions(services: Services, profiles: Profiles, 
         };
       });
       if (entries.length > 0) {
-        const device = `urn:uuid:${services.newId()}`;
+        const device = `urn:uuid:${deps.newId()}`;
         const targets = entries.map((e) => e.fullUrl!);
         const sources = notes.map((note) => documentReferenceOf(note.source));
         entries.push(
           { fullUrl: device, resource: modelDevice(model) },
-          { fullUrl: `urn:uuid:${services.newId()}`, resource: suggestionProvenance(targets, device, sources, services.now()) },
+          { fullUrl: `urn:uuid:${deps.newId()}`, resource: suggestionProvenance(targets, device, sources, deps.now()) },
         );
       }
       // One OperationOutcome: the document notices, then one issue per coding-rule finding.
       const conditionEntry = new Map(coding.suggestions.map((s, i) => [s.code, i]));
       const issues = [...warnings, ...coding.findings.map((f) => ruleIssue(f, conditionEntry, profiles.codingRules))];
       if (issues.length > 0) {
-        entries.push({ fullUrl: `urn:uuid:${services.newId()}`, resource: outcomeOf(issues) });
+        entries.push({ fullUrl: `urn:uuid:${deps.newId()}`, resource: outcomeOf(issues) });
       }
       const output: Bundle = {
         resourceType: 'Bundle',
-        id: services.newId(),
+        id: deps.newId(),
         type: 'collection',
-        timestamp: services.now().toISOString(),
+        timestamp: deps.now().toISOString(),
         ...(entries.length > 0 ? { entry: entries } : {}),
       };
-      timing?.add('serialize', performance.now() - serializeStarted);
+      timing.add('serialize', performance.now() - serializeStarted);
       // The operation call is identified by the id of the Bundle it returns.
       return { output, shown, callId: output.id };
     },
@@ -247,7 +274,7 @@ export async function suggestConditions(services: Services, profiles: Profiles, 
 export function suggestConditionsHandler(services: Services, profiles: Profiles): RequestHandler {
   return async (req, res) => {
     const timing = new ServerTiming();
-    const bundle = await suggestConditions(services, profiles, inputsOf(req.body, profiles), { requestId: res.locals.requestId }, timing);
+    const bundle = await suggestConditions(services, profiles, req.body, { requestId: res.locals.requestId }, timing);
     const text = await timing.time('serialize', () => JSON.stringify(bundle));
     res.setHeader('Server-Timing', timing.header());
     res.status(200).type(FHIR_JSON).send(text);

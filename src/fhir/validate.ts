@@ -15,9 +15,16 @@ import type { SchemaValidateFunction } from 'ajv/dist/types';
 import draft06 from 'ajv/dist/refs/json-schema-draft-06.json';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, type IssueCode } from '../errors';
+import { PROJECT_ROOT } from '../paths';
 
-/** Read with fs, not imported (3.4 MB); next to this file in src/fhir (ts-jest) and in dist/fhir (copied by npm run build:assets). */
-const SCHEMA_FILE = path.join(__dirname, 'schema', 'fhir.schema.r4.json');
+/**
+ * Read with fs, not imported (3.4 MB); next to this file in src/fhir (ts-jest) and in dist/fhir
+ * (copied by npm run build:assets); the tools (dist-tools/, which get no copy) read dist's.
+ */
+const SCHEMA_FILE =
+  [path.join(__dirname, 'schema'), path.join(PROJECT_ROOT, 'dist', 'fhir', 'schema')]
+    .map((dir) => path.join(dir, 'fhir.schema.r4.json'))
+    .find((file) => fs.existsSync(file)) ?? path.join(__dirname, 'schema', 'fhir.schema.r4.json');
 const SCHEMA_ID = 'http://hl7.org/fhir/json-schema/4.0';
 const MAX_ISSUES = 20;
 

@@ -1,6 +1,6 @@
 /**
  * One document of a bulk job, coded exactly as a synchronous $suggest-conditions call with
- * that one document (fhir/suggest-conditions.ts suggestConditions): its Conditions as NDJSON
+ * that one document (fhir/suggest-conditions.ts suggestConditionsFor): its Conditions as NDJSON
  * lines, or the OperationOutcome of the call's client error. Errors a retry may cure (503,
  * anything unexpected) are thrown, for the queue to retry.
  */
@@ -8,7 +8,7 @@ import type { DocumentReference, OperationOutcome, Resource } from '@medplum/fhi
 import type { Setting } from '../assign/code-note';
 import { invalidResource, issue, OperationOutcomeError, unprocessable } from '../errors';
 import type { Profiles } from '../fhir/profiles';
-import { suggestConditions } from '../fhir/suggest-conditions';
+import { suggestConditionsFor } from '../fhir/suggest-conditions';
 import { validateResource } from '../fhir/validate';
 import type { Services } from '../services';
 import type { BulkDocumentResult } from '../store/store';
@@ -41,7 +41,7 @@ export async function codeDocument(
       throw unprocessable('In a bulk job every document needs an id or an identifier: its Conditions reference it', 'required', 'DocumentReference');
     }
     const setting = task.setting === 'inpatient' || task.setting === 'outpatient' ? (task.setting as Setting) : undefined;
-    const bundle = await suggestConditions(
+    const bundle = await suggestConditionsFor(
       services,
       profiles,
       { documents: [{ doc, expression: 'DocumentReference' }], recorded: [], ...(setting ? { setting } : {}) },

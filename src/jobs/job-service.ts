@@ -13,7 +13,7 @@ import type { Profiles } from '../fhir/profiles';
 import type { Services } from '../services';
 import type { BulkDocumentResult, BulkJobRecord, Store } from '../store/store';
 import { codeDocument, gaveUpError } from './code-document';
-import type { DocumentEvent, DocumentTask, JobQueue, JobStats } from './types';
+import type { DocumentEvent, DocumentTask, JobEvent, JobQueue, JobStats } from './types';
 
 /** Least time between two sweeps of expired jobs by this process. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -37,6 +37,7 @@ export class JobService {
   private readonly log: Logger;
   private readonly counters = { running: 0, coded: 0, failed: 0, retried: 0 };
   private readonly listeners = new Set<(event: DocumentEvent) => void>();
+  private readonly jobListeners = new Set<(event: JobEvent) => void>();
   private sweeper: NodeJS.Timeout | undefined;
   private working = false;
 
@@ -77,6 +78,12 @@ export class JobService {
     await this.deps.queue.stop(timeoutMs);
     if (this.working) this.log.info({ running: this.counters.running }, 'bulk job workers stopped');
     this.working = false;
+  }
+
+  /** Listens to jobs cancelled through this process (for metrics); returns the unsubscribe. */
+  onJob(listener: (event: JobEvent) => void): () => void {
+    this.jobListeners.add(listener);
+    return () => this.jobListeners.delete(listener);
   }
 
   /** Listens to this process's finished documents (for metrics); returns the unsubscribe. */
@@ -145,7 +152,10 @@ export class JobService {
     const job = await this.job(owner, id);
     if (!job) return false;
     const deleted = await this.store.deleteJob(id);
-    if (deleted) this.log.info({ job: id }, 'bulk job cancelled');
+    if (deleted) {
+      this.log.info({ job: id }, 'bulk job cancelled');
+      for (const listener of this.jobListeners) listener({ state: 'cancelled' });
+    }
     return deleted;
   }
 
@@ -201,7 +211,7 @@ export class JobService {
       if (outcome === 'failed') this.counters.failed++;
       this.log.info({ job: task.id, index: task.index, outcome, conditions: result.count }, 'bulk job document');
       if (completed) this.log.info({ job: task.id }, 'bulk job completed');
-      this.emit({ outcome, ms: performance.now() - started });
+      this.emit({ outcome, ms: performance.now() - started, ...(completed ? { jobCompleted: true } : {}) });
     } finally {
       this.counters.running--;
     }

@@ -52,4 +52,11 @@ export interface JobStats {
 export interface DocumentEvent {
   outcome: 'coded' | 'failed' | 'retry' | 'duplicate';
   ms: number;
+  /** This document was the job's last: the job is complete. */
+  jobCompleted?: boolean;
+}
+
+/** Emitted when a job of this process's callers ends otherwise than by its documents: cancelled. */
+export interface JobEvent {
+  state: 'cancelled';
 }

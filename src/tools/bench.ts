@@ -1,5 +1,6 @@
 /**
  * `npm run bench -- [--notes <dir>] [--requests 60] [--model <dir>] [--workers 1] [--threads 0] [--out <file.json>]`
+ * `npm run bench -- --bulk 1000 --notes <dir> --workers 2 --threads 1`: documents per second of bulk coding (see `bulk`).
  *
  * End-to-end benchmark of the real server (dist/main.js, AUTH=off, a temporary STORE_PATH,
  * loopback): CDS hook and FHIR operation calls with notes of about 300, 1,400 and 4,000 words.
@@ -22,6 +23,9 @@ import { gunzipSync } from 'node:zlib';
 import { PROJECT_ROOT } from '../paths';
 import { createClassifier } from '../model/classifier';
 import { runCommand } from '../cli/command';
+import { codeFile, openCodingContext } from '../cli/code';
+import { loadConfig } from '../config';
+import { createLogger } from '../log';
 import { percentile } from './stats';
 import { parseCsv } from './mtsamples';
 
@@ -143,6 +147,61 @@ function startServer(env: Record<string, string>): Promise<{ child: ChildProcess
   });
 }
 
+/**
+ * `--bulk N`: N notes of the pool (each made unique by a numbered last line, so the result
+ * cache never answers) coded by the path of bulk work: `npm run code`'s codeFile, with the
+ * service's default engine in the worker pool, a temporary SQLite store (audit and result
+ * cache written as in production). Model loading and a 10-note warm-up are not counted.
+ */
+async function bulk(n: number, pool: string[], source: string, values: { model?: string; threads?: string; workers?: string }) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'icd10-bulk-'));
+  const file = (name: string, count: number, offset: number) => {
+    const lines = Array.from({ length: count }, (_, i) =>
+      JSON.stringify({ id: `bulk-${offset + i}`, text: `${pool[(offset + i) % pool.length]}\nBulk note ${offset + i}.` }),
+    );
+    writeFileSync(path.join(dir, name), `${lines.join('\n')}\n`);
+    return path.join(dir, name);
+  };
+  const env = {
+    MODEL_DIR: values.model!,
+    ORT_THREADS: values.threads!,
+    ANALYSIS_WORKERS: values.workers!,
+    STORE_PATH: path.join(dir, 'bulk.sqlite'),
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(env);
+  const loadBefore = os.loadavg().map(r1);
+  const ctx = await openCodingContext(config, createLogger('warn', process.stderr));
+  try {
+    await codeFile(ctx, { input: file('warm.ndjson', 10, n), output: path.join(dir, 'warm.out.ndjson'), progress: false });
+    const summary = await codeFile(ctx, { input: file('bulk.ndjson', n, 0), output: path.join(dir, 'bulk.out.ndjson') });
+    const chars = pool.slice(0, Math.min(n, pool.length)).reduce((s, t) => s + t.length, 0) / Math.min(n, pool.length);
+    const result = {
+      bulk: n,
+      engine: ctx.analyzer.info.engine ?? { mode: config.engine },
+      model: ctx.analyzer.info.name,
+      workers: config.analysisWorkers,
+      ortThreads: config.ortThreads,
+      notes: source,
+      meanCharacters: Math.round(chars),
+      coded: summary.coded,
+      errors: summary.errors,
+      transient: summary.transient,
+      seconds: summary.seconds,
+      docsPerSecond: Number((summary.coded / summary.seconds).toFixed(1)),
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavgBefore: loadBefore, loadavgAtEnd: os.loadavg().map(r1) },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    console.log(
+      `\nBulk: ${result.docsPerSecond} documents/s (${n} notes, ${config.analysisWorkers} workers, ORT_THREADS=${config.ortThreads}), load average ${result.machine.loadavgBefore.join(' / ')} before.`,
+    );
+    return result;
+  } finally {
+    await ctx.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const peakRss = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 
 async function main() {
@@ -154,10 +213,16 @@ async function main() {
       model: { type: 'string', default: path.join(PROJECT_ROOT, 'models', 'default') },
       threads: { type: 'string', default: '0' },
       workers: { type: 'string', default: '1' },
+      bulk: { type: 'string' },
     },
   });
   const n = Number(values.requests);
   const { texts, source } = readNotes(values.notes);
+  if (values.bulk !== undefined) {
+    const result = await bulk(Number(values.bulk), texts, source, values);
+    if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 2));
+    return;
+  }
   const storeDir = mkdtempSync(path.join(os.tmpdir(), 'icd10-bench-'));
   const { child, base } = await startServer({
     AUTH: 'off',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Analyzer } from '../../src/analysis/analyzer';
 import { createWorkerAnalyzer, type WorkerPoolOptions } from '../../src/analysis/worker-pool';
-import { createApp, jobServiceOf, suggestionServiceOf } from '../../src/app';
+import { createApp, jobServiceOf, suggestionServiceOf, type AppDeps } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import type { JobQueue } from '../../src/jobs/types';
 import { createLogger, type Logger } from '../../src/log';
@@ -62,12 +62,13 @@ export function seqIds(): () => string {
  * @param overrides - configuration overrides
  * @param analyzer - where the model runs (default: the tiny classifier on this thread)
  * @param newId - uuid source (default: a sequence; replicas sharing a store need distinct ones)
+ * @param extra - further dependencies (the metrics' job source)
  */
 export async function createTestApp(
   overrides: Partial<Config> = {},
   analyzer?: Analyzer,
   newId: () => string = seqIds(),
-  extra: { now?: () => Date; jobQueue?: (config: Config, log: Logger) => JobQueue } = {},
+  extra: { now?: () => Date; jobQueue?: (config: Config, log: Logger) => JobQueue } & Pick<AppDeps, 'metricsSources'> = {},
 ) {
   const logs: string[] = [];
   const destination = new Writable({
@@ -90,6 +91,7 @@ export async function createTestApp(
     now: extra.now ?? (() => FIXED_NOW),
     coding: await codingRules(),
     ...(extra.jobQueue ? { jobQueue: extra.jobQueue(config, log) } : {}),
+    ...(extra.metricsSources ? { metricsSources: extra.metricsSources } : {}),
   });
   // Resolves when background work is done: result-cache writes follow the response.
   const settled = () => suggestionServiceOf(app).idle();

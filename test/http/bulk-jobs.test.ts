@@ -271,3 +271,40 @@ test('ROLE=worker serves the health endpoints only; without Prefer: respond-asyn
     await api.store.close();
   }
 });
+
+test("METRICS=on: a job's documents and its end are counted, and the job gauges read the shared tables", async () => {
+  const token = 'metrics-token-0123456789abcdef0123456789abcdef';
+  const t = await createTestApp({ metrics: 'on', metricsToken: token, jobPollSeconds: 1 });
+  await t.jobs.start();
+  await t.jobs.startWorking();
+  try {
+    const kicked = await request(t.app)
+      .post(OPERATION)
+      .set('Prefer', 'respond-async')
+      .set('Content-Type', 'application/fhir+ndjson')
+      .send(
+        docs()
+          .map((d) => JSON.stringify(d))
+          .join('\n'),
+      );
+    expect(kicked.status).toBe(202);
+    const path = new URL(kicked.headers['content-location']).pathname;
+    const until = Date.now() + 30_000;
+    while ((await request(t.app).get(path).set('Accept', 'application/json')).status === 202) {
+      if (Date.now() > until) throw new Error('job did not complete');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const text = (await request(t.app).get('/metrics').set('Authorization', `Bearer ${token}`)).text;
+    expect(text).toContain(`icd10cds_job_documents_processed_total{outcome="coded"} ${NOTES.length}`);
+    expect(text).toContain('icd10cds_jobs_finished_total{state="completed"} 1');
+    expect(text).toContain('icd10cds_jobs{state="completed"} 1');
+    expect(text).toContain(`icd10cds_job_documents{state="done"} ${NOTES.length}`);
+
+    expect((await request(t.app).delete(path)).status).toBe(202);
+    expect((await request(t.app).get('/metrics').set('Authorization', `Bearer ${token}`)).text).toContain('icd10cds_jobs_finished_total{state="cancelled"} 1');
+  } finally {
+    await t.jobs.stop(2000);
+    await t.settled();
+    await t.store.close();
+  }
+}, 60_000);

@@ -47,6 +47,8 @@ test('defaults', () => {
     jobConcurrency: 1,
     jobOutputTtlHours: 24,
     jobMaxDocuments: 1000,
+    metrics: 'off',
+    metricsToken: undefined,
   });
   expect(Object.isFrozen(config)).toBe(true);
 });
@@ -131,6 +133,20 @@ describe('authentication settings', () => {
       `CDS_CLIENTS file ${path.join(dir, 'missing.json')} cannot be read (ENOENT)`,
     );
     expect(() => loadConfig({ CDS_CLIENTS: file('broken.json', '[{') })).toThrow('is not valid JSON');
+  });
+
+  test('METRICS and METRICS_TOKEN: a long visible-ASCII token, never echoed in the message', () => {
+    const token = 'm'.repeat(32);
+    expect(loadConfig({ METRICS: 'on', METRICS_TOKEN: token })).toMatchObject({ metrics: 'on', metricsToken: token });
+    expect(() => loadConfig({ METRICS: 'yes' })).toThrow('METRICS must be "on" or "off"');
+    let message = '';
+    try {
+      loadConfig({ METRICS_TOKEN: 'short-metrics-secret' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('METRICS_TOKEN must be a token of at least 32 visible ASCII characters');
+    expect(message).not.toContain('short-metrics-secret');
   });
 
   test('FHIR_TOKENS: long visible-ASCII tokens only, never echoed in the message', () => {
