@@ -65,6 +65,7 @@ export interface Config {
   jobConcurrency: number;
   jobOutputTtlHours: number;
   jobMaxDocuments: number;
+  jobMaxBodyBytes: number;
   metrics: OnOff;
   /** Bearer secret of GET /metrics; metrics/metrics.ts refuses METRICS=on without it unless HOST is loopback. */
   metricsToken?: string;
@@ -463,8 +464,15 @@ export const SETTINGS: { readonly [K in keyof Config]-?: Setting<Config[K]> } = 
     env: 'JOB_MAX_DOCUMENTS',
     default: '1000',
     group: 'Bulk jobs',
-    doc: 'Most documents one bulk job may hold (413 above); the kick-off body is also bound by MAX_BODY_BYTES.',
+    doc: 'Most documents one bulk job may hold (413 above); the kick-off body is also bound by JOB_MAX_BODY_BYTES.',
     reader: int(1000, 1, 100_000),
+  },
+  jobMaxBodyBytes: {
+    env: 'JOB_MAX_BODY_BYTES',
+    default: '67108864',
+    group: 'Bulk jobs',
+    doc: 'Largest bulk kick-off body (bytes; 413 above). Read whole into memory: size it with the memory of the API process.',
+    reader: int(64 * 1024 * 1024, 1024),
   },
   maxBodyBytes: {
     env: 'MAX_BODY_BYTES',

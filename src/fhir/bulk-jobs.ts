@@ -89,8 +89,8 @@ function kickOffInputs(req: Request, profiles: Profiles): { documents: unknown[]
 
 /** The body readers of a kick-off: NDJSON as text, else JSON (after authentication, like every body). */
 function kickOffBody(services: Services): RequestHandler[] {
-  const json = jsonBody({ maxBytes: services.config.maxBodyBytes, maxDepth: services.config.maxJsonDepth });
-  const ndjson = express.text({ type: NDJSON_TYPES, limit: services.config.maxBodyBytes });
+  const json = jsonBody({ maxBytes: services.config.jobMaxBodyBytes, maxDepth: services.config.maxJsonDepth });
+  const ndjson = express.text({ type: NDJSON_TYPES, limit: services.config.jobMaxBodyBytes });
   const isNdjson = (req: Request) => req.is(NDJSON_TYPES) !== false && req.is(NDJSON_TYPES) !== null;
   return [
     (req, res, next) => (isNdjson(req) ? ndjson(req, res, next) : next()),

@@ -47,6 +47,7 @@ test('defaults', () => {
     jobConcurrency: 1,
     jobOutputTtlHours: 24,
     jobMaxDocuments: 1000,
+    jobMaxBodyBytes: 67108864,
     metrics: 'off',
     metricsToken: undefined,
   });
