@@ -44,6 +44,12 @@ export function pgBossQueue(db: SqlExecutor, options: PgBossQueueOptions): JobQu
   });
   boss.on('error', (error: Error & { code?: string }) => log.warn({ queue: 'pg-boss', err: { message: error.message, code: error.code } }, 'job queue error'));
   let stopped = false;
+  // This process's workers: a kick-off here and a finished document wake them without waiting
+  // for the polling interval (pg-boss waits one after every fetch, even one that found work).
+  const workers: string[] = [];
+  const wakeWorkers = () => {
+    for (const worker of workers) boss.notifyWorker(worker);
+  };
 
   return {
     kind: 'pg-boss',
@@ -60,12 +66,22 @@ export function pgBossQueue(db: SqlExecutor, options: PgBossQueueOptions): JobQu
         expireInSeconds: leaseSeconds,
       }));
       for (let i = 0; i < jobs.length; i += 500) await boss.insert(jobs.slice(i, i + 500));
+      wakeWorkers();
     },
     async work(concurrency, handler: TaskHandler) {
       for (let i = 0; i < concurrency; i++) {
-        await boss.work<{ id: string; index: number }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: pollSeconds, includeMetadata: true }, async ([job]) =>
-          handler({ id: job.data.id, index: job.data.index, lastAttempt: job.retryCount >= job.retryLimit }),
+        const worker = await boss.work<{ id: string; index: number }>(
+          QUEUE,
+          { batchSize: 1, pollingIntervalSeconds: pollSeconds, includeMetadata: true },
+          async ([job]) => {
+            try {
+              await handler({ id: job.data.id, index: job.data.index, lastAttempt: job.retryCount >= job.retryLimit });
+            } finally {
+              wakeWorkers();
+            }
+          },
         );
+        workers.push(worker);
       }
     },
     async stop(timeoutMs) {

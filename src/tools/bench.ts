@@ -9,7 +9,7 @@
  * Server-Timing header) and end-to-end time over raw inference time for the same notes.
  *
  * Notes: `--notes <dir>` reads *.txt files and the `transcription` column of *.csv(.gz) files
- * (e.g. /work/shared/data/mtsamples: never copy them into the repository); longer sizes are
+ * (e.g. ../shared/data/mtsamples: never copy them into the repository); longer sizes are
  * made by concatenating notes. Without it, test/fixtures/notes repeated. Every uncached
  * request gets a note of its own (a different start in the pool and a numbered last line), so
  * the result cache never answers them; the cached run repeats one note.

@@ -248,6 +248,38 @@ describeWithPostgres('bulk jobs on PostgreSQL (pg-boss)', () => {
       return { storeUrl: url };
     },
   );
+
+  test("a worker takes the next document as soon as it finishes one, and a kick-off wakes this process's workers: a 6-document job finishes well inside one 60 s polling interval", async () => {
+    const dbUrl = await cluster().createDatabase();
+    const t = await createTestApp({ storeUrl: dbUrl, jobPollSeconds: 60 }, undefined, undefined, {
+      jobQueue: (config, log) =>
+        pgBossQueue(openSqlExecutor(dbUrl, { poolSize: 3, log }), { leaseSeconds: config.jobLeaseSeconds, pollSeconds: config.jobPollSeconds, log }),
+    });
+    await t.jobs.start();
+    await t.jobs.startWorking();
+    try {
+      const many = Array.from({ length: 6 }, (_, i) => documentReference(NOTES[i % NOTES.length], { id: `fast-${i + 1}` }));
+      const started = Date.now();
+      const kicked = await request(t.app)
+        .post(OPERATION)
+        .set('Prefer', 'respond-async')
+        .set('Content-Type', 'application/fhir+ndjson')
+        .send(many.map((d) => JSON.stringify(d)).join('\n'));
+      expect(kicked.status).toBe(202);
+      const path = new URL(kicked.headers['content-location']).pathname;
+      // Waiting a polling interval per document would take 6 minutes; a single one, a minute.
+      while ((await request(t.app).get(path).set('Accept', 'application/json')).status === 202) {
+        if (Date.now() - started > 45_000) throw new Error('the job waited for the polling interval');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const manifest = (await request(t.app).get(path).set('Accept', 'application/json')).body as { output: { count: number }[] };
+      expect(manifest.output.reduce((n, o) => n + o.count, 0)).toBeGreaterThan(0);
+    } finally {
+      await t.jobs.stop(2000);
+      await t.settled();
+      await t.store.close();
+    }
+  }, 90_000);
 });
 
 test('ROLE=worker serves the health endpoints only; without Prefer: respond-async an NDJSON body is refused (the synchronous operation reads JSON)', async () => {
