@@ -25,7 +25,7 @@ import type { Mention, MentionFinder } from '../finder/find-mentions';
 import type { StreamWord } from '../finder/lexicon';
 import type { TermNode } from '../finder/term-index';
 import { wordsOf } from '../finder/words';
-import type { Knowledge } from '../knowledge/knowledge';
+import { isChronicCode, type Knowledge } from '../knowledge/knowledge';
 import type { IndexPath, IndexWalker, PartnerWords, WalkWords } from './index-walk';
 import { noteFactsOf, type Encounter, type NoteFacts } from './note-facts';
 import { resolveCodes } from './resolve-codes';
@@ -112,8 +112,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
   const { codeSet, finder, walker, refine, knowledge } = deps;
   const historyPersonal = walker.resolve('History, personal');
   const historyFamily = walker.resolve('History, family');
-  const chronic = knowledge.chronic.map((p) => p.replace('.', ''));
-  const isChronic = (code: string) => chronic.some((p) => code.replace('.', '').startsWith(p));
+  const isChronic = (code: string) => isChronicCode(knowledge, code);
   // Path steps are Index titles, a finite set: their words are cached.
   const stepWords = new Map<string, string[]>();
   const wordsOfStep = (step: string): string[] => {

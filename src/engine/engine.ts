@@ -13,6 +13,7 @@
  */
 import type { MentionSupport, Setting } from '../assign/code-note';
 import type { AssertionStatus } from '../evidence/assertion';
+import { isChronicCode } from '../knowledge/knowledge';
 import { DEFAULT_SUPPRESSED, DIAGNOSTIC_SECTIONS, overallStatus } from '../evidence/context';
 import { passagesOf } from '../evidence/passages';
 import { sectionsOf } from '../evidence/sections';
@@ -149,6 +150,9 @@ export function createEngine(parts: EngineParts): Engine {
         );
         // Index candidates carry only codable statuses already; the classifier's need the check.
         if (c.supports.length === 0 && status && suppress.has(status)) continue;
+        // As the Index coder does: a past condition is coded only when it is chronic; otherwise
+        // it is a personal history ("History of DVT" is Z86.718, which the Index path gives).
+        if (c.supports.length === 0 && status === 'historical' && !options.keepSuppressed && !isChronicCode(index!.knowledge, c.code)) continue;
         const best = [...c.supports].sort((a, b) => rankSupport(b.support) - rankSupport(a.support))[0];
         // A mention stating the condition outright makes the other mentions' reasons moot
         // ("1. Pneumonia." beside "consistent with pneumonia": not coded as if established).

@@ -302,6 +302,7 @@ export const ASSERTION_RULES: readonly AssertionRule[] = Object.freeze([
   ]),
   ...rules('uncertain', 'backward', [
     '(is|was|are|were|remains|remained) (possible|likely|suspected|questionable|uncertain|probable|unclear|presumed)',
+    '(was|were) (considered|entertained)',
     "(cannot|can't|could_not|not) be (excluded|ruled_out)",
     'not (excluded|ruled_out)',
     'equivocal',

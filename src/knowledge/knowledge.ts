@@ -108,3 +108,9 @@ export async function loadKnowledge(dir: string): Promise<Knowledge> {
     integralSymptoms: integral.map((r) => ({ symptoms: list(r.symptom), diagnoses: list(r.diagnoses), condition: r.condition, source: r.source })),
   };
 }
+
+/** Whether a code is a chronic condition's (chronic-conditions.tsv): "history of" it means it is current. */
+export function isChronicCode(knowledge: Pick<Knowledge, 'chronic'>, code: string): boolean {
+  const bare = code.replace('.', '');
+  return knowledge.chronic.some((prefix) => bare.startsWith(prefix.replace('.', '')));
+}

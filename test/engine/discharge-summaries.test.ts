@@ -9,6 +9,7 @@
 import type { Bundle, Condition } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { inlineAnalyzer } from '../../src/analysis/analyzer';
+import knownErrors from '../fixtures/coding/discharge-summaries-known-errors.json';
 import summaries from '../fixtures/coding/discharge-summaries.json';
 import { createTestApp } from '../helpers/app';
 import { fullEngine, indexEngine } from '../helpers/engine';
@@ -116,14 +117,22 @@ test('the Conditions name the loaded code set, and every code suggested for ever
   }
 });
 
-test('over the discharge-summary table, the expected codes are found (a floor the engine must keep)', async () => {
+test('over the discharge-summary table, the expected codes are found (a floor the engine must keep) and no forbidden code is suggested', async () => {
   let found = 0;
   let expected = 0;
+  const forbidden: string[] = [];
   for (const s of summaries) {
     const codes = codesOf(await operation(s.text, s.setting as 'inpatient' | 'outpatient'));
     expected += s.expected.length;
     found += s.expected.filter((c) => codes.includes(c)).length;
+    forbidden.push(...(s.forbidden ?? []).filter((c) => codes.includes(c)).map((c) => `${s.id}: ${c}`));
   }
+  // Forbidden codes still suggested are listed with why; a new one fails, and so does a fixed one still listed.
+  expect(forbidden.sort()).toEqual(
+    Object.keys(knownErrors)
+      .filter((k) => !k.startsWith('$'))
+      .sort(),
+  );
   // A floor below what the engine finds (docs/coding.md); a change that loses more fails here.
   expect(found / expected).toBeGreaterThanOrEqual(0.7);
 });
