@@ -3,7 +3,8 @@
  * model) on short discharge summaries: a clear diagnosis is suggested with its sentence and
  * Index path; the same diagnosis denied, ruled out, about a relative, in the discharge
  * instructions or only hypothetical is not; probable diagnoses are coded as established
- * inpatient and not outpatient; a resolved past condition gives its history code; every code
+ * inpatient and not outpatient, the setting taken from the encounter class when none is
+ * given; a resolved past condition gives its history code; every code
  * is billable in the loaded code set, which the Conditions name.
  */
 import type { Bundle, Condition } from '@medplum/fhirtypes';
@@ -25,10 +26,10 @@ beforeAll(async () => {
 });
 
 /** The codes of a hook call's cards, and the cards. */
-async function hook(text: string) {
+async function hook(text: string, prefetch: Record<string, unknown> = {}) {
   const res = await request(app)
     .post('/cds-services/icd10cm-suggestions')
-    .send(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)) } }));
+    .send(hookRequest({ prefetch: { dischargeSummaries: searchset(documentReference(text)), ...prefetch } }));
   expect(res.status).toBe(200);
   expectValidCds('response', res.body);
   const cards = res.body.cards as { detail: string; suggestions: { actions: { resource: Condition }[] }[] }[];
@@ -89,6 +90,43 @@ test('probable at discharge: coded as established inpatient, with the guideline;
   expect(pneumonia).toBeDefined();
   expect(pneumonia!.note!.some((n) => /coded as if established.*II\\?\.H and III\\?\.C/.test(n.text))).toBe(true);
   expect(codesOf(await operation(text, 'outpatient'))).not.toContain('J18.9');
+});
+
+test.each([
+  ['AMB', 'outpatient'],
+  ['EMER', 'outpatient'],
+  ['IMP', 'inpatient'],
+])('the encounter class %s decides the setting (%s) when none is given, on both edges', async (classCode, setting) => {
+  const text = 'DISCHARGE DIAGNOSES: Probable community-acquired pneumonia.\nHOSPITAL COURSE: Cough and fever; chest x-ray with a right lower lobe opacity.';
+  const encounter = {
+    resourceType: 'Encounter',
+    id: '456',
+    status: 'finished',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: classCode },
+  };
+  const body = parametersOf(documentReference(text));
+  body.parameter!.push({ name: 'encounter', resource: encounter } as never);
+  const res = await request(app).post('/fhir/DocumentReference/$suggest-conditions').set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
+  expect(res.status).toBe(200);
+  expectValidFhir(res.body);
+  const operationCodes = codesOf(resourcesOf(res.body as Bundle).filter((r): r is Condition => r.resourceType === 'Condition'));
+  const { codes: hookCodes } = await hook(text, { encounter });
+  for (const codes of [operationCodes, hookCodes]) {
+    if (setting === 'inpatient') expect(codes).toContain('J18.9');
+    else expect(codes).not.toContain('J18.9');
+  }
+});
+
+test('an explicit setting outweighs the encounter class', async () => {
+  const text = 'DISCHARGE DIAGNOSES: Probable community-acquired pneumonia.\nHOSPITAL COURSE: Cough and fever; chest x-ray with a right lower lobe opacity.';
+  const body = parametersOf(documentReference(text));
+  body.parameter!.push({ name: 'setting', valueCode: 'inpatient' }, {
+    name: 'encounter',
+    resource: { resourceType: 'Encounter', id: '456', status: 'finished', class: { code: 'AMB' } },
+  } as never);
+  const res = await request(app).post('/fhir/DocumentReference/$suggest-conditions').set('Content-Type', 'application/fhir+json').send(JSON.stringify(body));
+  expect(res.status).toBe(200);
+  expect(codesOf(resourcesOf(res.body as Bundle).filter((r): r is Condition => r.resourceType === 'Condition'))).toContain('J18.9');
 });
 
 test("the words before 'secondary to' describe the other condition: essential hypertension, not secondary", async () => {
