@@ -23,7 +23,7 @@ import { assertionInContext, sectionAt, sectionsOf, type SectionKind } from '../
 import type { AssertionStatus } from '../evidence/assertion';
 import type { Mention, MentionFinder } from '../finder/find-mentions';
 import type { StreamWord } from '../finder/lexicon';
-import type { TermNode } from '../finder/term-index';
+import { NOT_CONDITION_WORDS, type TermNode } from '../finder/term-index';
 import { wordsOf } from '../finder/words';
 import { isChronicCode, type Knowledge } from '../knowledge/knowledge';
 import type { IndexPath, IndexWalker, PartnerWords, WalkWords } from './index-walk';
@@ -131,7 +131,7 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const start = m.mainWords[0];
     const cut = Math.max(-1, ...m.window.filter((i) => i < start && (stream[i].norm === 'to' || stream[i].norm === 'by')));
     for (const i of m.window) {
-      if (i <= cut) continue;
+      if (i <= cut || NOT_CONDITION_WORDS.has(stream[i].norm)) continue;
       const list = own.get(stream[i].norm);
       if (list) list.push(i);
       else own.set(stream[i].norm, [i]);
@@ -164,7 +164,14 @@ export function createIndexCoder(deps: IndexCoderDeps) {
     const last = m.mainWords[m.mainWords.length - 1];
     // An abbreviation's expansion counts a little less than what the note spells out ("DVT of the femoral vein": femoral, not deep).
     const distance = (i: number) => (i < first ? first - i : i > last ? i - last : 0) + (stream[i].expanded ? 3 : 0);
-    return { own, partners: others, distance, main: new Set(m.mainWords.map((i) => stream[i].norm)), ...(ruledOut.size > 0 ? { ruledOut } : {}) };
+    return {
+      own,
+      partners: others,
+      distance,
+      main: new Set(m.mainWords.map((i) => stream[i].norm)),
+      placeOf: (i) => stream[i].start,
+      ...(ruledOut.size > 0 ? { ruledOut } : {}),
+    };
   };
 
   /** A history walk ("History, personal", "History, family") with the mention's own words. */
@@ -315,6 +322,27 @@ export function createIndexCoder(deps: IndexCoderDeps) {
           a.chosen = path;
           a.rationale = 'present';
       }
+    }
+
+    // An abbreviation names one condition: of the mentions its expansion's words anchor, the one
+    // whose path stands on most of them is kept ("HIV": Human, immunodeficiency virus B20, not
+    // also Immunodeficiency D84.9).
+    const expansions = new Map<string, Assigned[]>();
+    for (const a of assigned) {
+      const anchor = stream[a.mention.mainWords[0]];
+      if (!a.chosen || !anchor.expanded) continue;
+      const key = `${anchor.start}:${anchor.end}`;
+      expansions.set(key, [...(expansions.get(key) ?? []), a]);
+    }
+    for (const group of expansions.values()) {
+      if (group.length < 2) continue;
+      const wordsUsed = (a: Assigned) => new Set([...a.mention.mainWords, ...a.chosen!.used].filter((i) => stream[i]?.expanded)).size;
+      const most = Math.max(...group.map(wordsUsed));
+      for (const a of group)
+        if (wordsUsed(a) < most) {
+          dropped.push({ code: a.chosen!.code, why: 'another reading of the abbreviation' });
+          a.chosen = undefined;
+        }
     }
 
     // Refine every chosen path to a billable code.

@@ -36,6 +36,8 @@ export interface WalkWords {
   main?: ReadonlySet<string>;
   /** Words a "without" rules out in the note ("without complications"): they support only a subterm that says no ("no loss of consciousness"). */
   ruledOut?: ReadonlySet<string>;
+  /** Where a window word stands in the note: the words the lexicon adds beside a note's word ("colon" also reads "large intestine") stand at its place. */
+  placeOf?(index: number): number;
 }
 
 export interface IndexPath {
@@ -229,10 +231,20 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     }
   };
 
-  function walkTable(kind: 'neoplasm' | 'drug', column: number | undefined, siteHint: string[], words: WalkWords, reference = ''): IndexPath | undefined {
+  function walkTable(
+    kind: 'neoplasm' | 'drug',
+    column: number | undefined,
+    siteHint: string[],
+    words: WalkWords,
+    reference = '',
+    leadingWords: ReadonlySet<string> = new Set(),
+  ): IndexPath | undefined {
     const table = kind === 'neoplasm' ? indexes.neoplasm : indexes.drug;
     if (!table) return undefined;
-    const available = (w: string) => words.own.has(w) || siteHint.includes(w);
+    // The words of the Index entry that led here ("Disease, metastatic") name no site.
+    const available = (w: string) => (words.own.has(w) && !leadingWords.has(w)) || siteHint.includes(w);
+    // Nearer site words win a tie ("colon cancer with liver metastases": the metastases are the liver's).
+    const siteWords: WalkWords = { own: words.own, partners: words.partners, distance: words.distance };
     let roots: TermNode[];
     if (kind === 'neoplasm') roots = table.roots.slice(0, 1);
     else {
@@ -260,18 +272,36 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
     const c = col ?? 0;
     // The best path of sites, looking ahead (pancreas → head beats head, face and neck), a
     // reference inside the table ("colon - see also Neoplasm, intestine, large") followed.
-    const best = (node: TermNode, depth: number, seen: Set<TermNode>): { steps: TermNode[]; score: number; cell?: string } => {
-      let top: { steps: TermNode[]; score: number; cell?: string } = { steps: [], score: 0, cell: node.fields.cells?.[c] ?? undefined };
+    // Rows are compared first by whether they have a cell in this column (a row without one,
+    // "metastatic NEC" under Malignant Primary, would fall back to the unspecified site), then
+    // by the words that support them, each place of the note counted once along a path: "colon"
+    // (which the lexicon also reads "large intestine") is one word, not three, against "liver"
+    // in "colon cancer with liver metastases".
+    const placesOf = (w: string): string[] => {
+      const at = words.own.get(w);
+      return at?.length ? at.map((i) => `p${words.placeOf ? words.placeOf(i) : i}`) : [`w${w}`];
+    };
+    // A reference ("colon - see also Neoplasm, intestine, large") restates its row: the row's
+    // words may support the rows it names again, but the two are one match, not two.
+    type Best = { steps: TermNode[]; score: number; cell?: string; viaReference?: boolean };
+    const best = (node: TermNode, depth: number, seen: Set<TermNode>, used: ReadonlySet<string>, before: ReadonlySet<string>): Best => {
+      let top: Best = { steps: [], score: 0, cell: node.fields.cells?.[c] ?? undefined };
       if (depth >= 6) return top;
+      const free = (w: string) => available(w) && placesOf(w).some((p) => !used.has(p));
+      const better = (b: Best) =>
+        (b.cell !== undefined && top.cell === undefined) || ((b.cell !== undefined) === (top.cell !== undefined) && b.score > top.score);
       const consider = (child: TermNode, score: number) => {
         if (seen.has(child)) return;
         seen.add(child);
-        const sub = best(child, depth + 1, seen);
-        const total = score + sub.score;
-        if (total > top.score) top = { steps: [child, ...sub.steps], score: total, cell: sub.cell ?? child.fields.cells?.[c] ?? top.cell };
+        const places = new Set(used);
+        for (const alt of child.alternatives) if (alt.length > 0 && alt.every(free)) for (const w of alt) placesOf(w).forEach((p) => places.add(p));
+        const sub = best(child, depth + 1, seen, places, used);
+        const total = sub.viaReference ? Math.max(score, sub.score) : score + sub.score;
+        const candidate = { steps: [child, ...sub.steps], score: total, cell: sub.cell ?? child.fields.cells?.[c] ?? undefined };
+        if (better(candidate)) top = candidate;
       };
       for (const child of node.children) {
-        const score = matchOf(child, available);
+        const score = kind === 'neoplasm' ? matchOf(child, free, siteWords) : matchOf(child, free);
         if (score > 0) consider(child, score);
       }
       const reference = node.fields.seeAlso ?? node.fields.see;
@@ -288,13 +318,15 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
           target = next;
         }
         if (target && target !== table.roots[0]) {
-          const sub = best(target, depth + 1, seen);
-          if (sub.score > top.score) top = { steps: [target, ...sub.steps], score: sub.score, cell: sub.cell ?? target.fields.cells?.[c] ?? top.cell };
+          // A row that is only a reference ("gastric - see Neoplasm, stomach") takes the cell of the row it names.
+          const sub = best(target, depth + 1, seen, before, before);
+          const candidate = { steps: [target, ...sub.steps], score: sub.score, cell: sub.cell ?? target.fields.cells?.[c] ?? undefined, viaReference: true };
+          if (better(candidate) || (candidate.cell !== undefined && top.cell === undefined)) top = candidate;
         }
       }
       return top;
     };
-    const found = best(root, 0, new Set([root]));
+    const found = best(root, 0, new Set([root]), new Set(), new Set());
     for (const node of found.steps) {
       claim(node, words, path, false);
       path.steps.push(node.title);
@@ -324,7 +356,9 @@ export function createIndexWalker(indexes: TermIndexes, spelling?: SpellingVaria
       const hint = norm(
         target.replace(/neoplasms?|table of|by site|malignant|benign|secondary|primary|in situ|uncertain behavior|unspecified behavior/gi, ' '),
       );
-      return walkTable('neoplasm', column, hint, words);
+      const leading = new Set<string>();
+      for (let n: TermNode | undefined = from; n; n = n.parent) for (const alt of n.alternatives) for (const w of alt) if (!hint.includes(w)) leading.add(w);
+      return walkTable('neoplasm', column, hint, words, '', leading);
     }
     if (lower.startsWith('table of drugs')) return walkTable('drug', undefined, [], words, target);
     const node = resolveIn(indexes.index, target, from);

@@ -10,7 +10,7 @@
 import type { MainTermRule } from '../knowledge/knowledge';
 import type { Span } from '../evidence/passages';
 import type { Lexicon, StreamWord } from './lexicon';
-import { STOP_WORDS, type TermIndex, type TermNode } from './term-index';
+import { NOT_CONDITION_WORDS, STOP_WORDS, type TermIndex, type TermNode } from './term-index';
 
 export interface Mention {
   /** Its position among the note's mentions. */
@@ -40,12 +40,7 @@ const MAIN_TERM_GAP = 3;
 const SEPARATOR_WORDS = new Set(['and', 'or', 'plus']);
 /** Words of running text that are never where a condition is named, whatever an eponym's title holds. */
 const NOT_ANCHORS = new Set([
-  'her',
-  'hers',
-  'his',
-  'him',
-  'he',
-  'she',
+  ...NOT_CONDITION_WORDS,
   'well',
   'wells',
   'was',
@@ -78,9 +73,14 @@ const NOT_ANCHORS = new Set([
   'last',
   'new',
   'old',
-  'good',
   'poor',
 ]);
+
+/** Whether a main term's title opens with a word in capitals (an acronym: "PRES", "COVID-19"). */
+function isAcronym(node: TermNode): boolean {
+  const first = node.title.split(/[\s,(]/)[0];
+  return /^[A-Z][A-Z0-9-]*[A-Z][A-Z0-9-]*$/.test(first);
+}
 
 /** The finder for one index, with the knowledge's main-term rules applied. */
 export interface MentionFinder {
@@ -130,7 +130,11 @@ export function createMentionFinder(index: TermIndex, lexicon: Lexicon, rules: r
         const clauseWords = new Set<string>();
         for (let j = i; j < stream.length && stream[j].start < clause.end && j < i + 2 * WINDOW_WORDS; j++) clauseWords.add(stream[j].norm);
         for (let j = i - 1; j >= 0 && stream[j].start >= clause.start && j > i - 2 * WINDOW_WORDS; j--) clauseWords.add(stream[j].norm);
+        // An acronym the Index spells in capitals ("PRES", "TAR", "CHARGE") is written in capitals
+        // in a note too: "pre-fused", "tar" and "charge" are ordinary words.
+        const lowerCase = !w.expanded && /[a-z]/.test(text.slice(w.start, w.end));
         for (const { node, words } of candidates) {
+          if (lowerCase && isAcronym(node)) continue;
           const at = [i];
           let k = i;
           for (const needed of words.slice(1)) {

@@ -64,6 +64,13 @@ export const STOP_WORDS: ReadonlySet<string> = new Set([
   'was',
 ]);
 
+/**
+ * Words of running text that neither name nor qualify a condition, though an eponym's title is
+ * spelt like them: "his" is not His' disease, "her" not Hers' disease, "good condition" not
+ * Good's syndrome.
+ */
+export const NOT_CONDITION_WORDS: ReadonlySet<string> = new Set(['her', 'hers', 'his', 'him', 'he', 'she', 'good']);
+
 /** Words an Index title may hold that a clinician need not write. */
 export const OPTIONAL_WORDS: ReadonlySet<string> = new Set([
   'specified',
