@@ -52,7 +52,9 @@ export async function fetchSummaries(prefetch: Record<string, unknown> | undefin
   }
   // Absent, unusable (e.g. an OperationOutcome) or incomplete prefetch: read it ourselves.
   if (!client) {
-    throw preconditionFailed('The discharge summaries were not prefetched and the request gives no fhirServer to read them from');
+    throw preconditionFailed(
+      'The discharge summaries were not prefetched, and the request names no fhirServer to read them from that this client may send the service to',
+    );
   }
   try {
     return await client.search(query);

@@ -62,6 +62,8 @@ describe('AUTH=on: each client names the FHIR servers it may send us to', () => 
     const res = await call(EHR, 'http://169.254.169.254/latest/meta-data');
     expect(res.status).toBe(412);
     expect(res.body.resourceType).toBe('OperationOutcome');
+    // The answer says a server may be refused, without naming it or the reason (the log has that).
+    expect(res.body.issue[0].details.text).toMatch(/no fhirServer .* this client may send the service to/);
     expect(refusalLogged(logs)).toMatchObject({ reason: "fhirServer is not among the client's fhirServers" });
   });
 
