@@ -4,7 +4,7 @@
  * route patterns (never the raw URL, which may hold identifiers), methods, statuses, stage and
  * store operation names. No note text, token or identifier is ever a label.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config';
 import type { SuggestTimings } from '../suggest';
 import type { JobCounters, MetricsSources } from './sources';
@@ -37,6 +37,8 @@ export interface MetricsReaders extends MetricsSources {
  */
 export function createMetrics(readers: MetricsReaders = {}): Metrics {
   const registry = new Registry();
+  // The process's own figures (memory, CPU, event-loop delay, garbage collection), read at scrape time.
+  collectDefaultMetrics({ register: registry, prefix: 'icd10cds_' });
   const requests = new Counter({
     name: 'icd10cds_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status.',

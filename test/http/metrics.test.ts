@@ -86,6 +86,9 @@ describe('GET /metrics', () => {
     for (const stage of ['tokenize', 'infer', 'evidence']) expect(bucket('icd10cds_analysis_stage_seconds', { stage })).toBe(1);
     expect(after.samples.find((s) => s.name === 'icd10cds_analyses_total' && s.labels.outcome === 'done')?.value).toBe(1);
     expect(after.samples.find((s) => s.name === 'icd10cds_analysis_queue_depth')?.value).toBe(0);
+    // The process's own figures, for the operator on call.
+    expect(after.samples.find((s) => s.name === 'icd10cds_process_resident_memory_bytes')?.value).toBeGreaterThan(0);
+    expect(after.types.get('icd10cds_nodejs_eventloop_lag_seconds')).toBe('gauge');
     // Nothing of the call: no note text, no document or patient id, no token.
     for (const secret of ['doc-secret-7731', 'pt-secret-4412', TOKEN, ...SAMPLE_NOTE.split(/\s+/).filter((w) => w.length > 8)]) {
       expect(res.text).not.toContain(secret);
