@@ -23,6 +23,9 @@ import { MAX_PASSAGES, modelEvidenceOf, suggestConditions, type Evidence, type S
 import { resolveCodes } from '../assign/resolve-codes';
 import type { IndexEngine } from './index-engine';
 import type { CandidateFacts, Ranker } from './ranker';
+import type { CodeSet } from '../codeset/code-set';
+import { covers } from '../rules/findings';
+import { requiredPartnerNotes } from '../rules/paired-codes';
 
 export type EngineMode = 'index' | 'model' | 'both';
 
@@ -127,14 +130,16 @@ export function createEngine(parts: EngineParts): Engine {
         keepSuppressed: options.keepSuppressed,
       });
 
+      const ranked = candidates
+        .filter((c) => !catchAll.has(c.code))
+        .map((c) => ({ c, confidence: ranker!.confidence(factsOf(c, index!)), partnerOf: undefined as string | undefined }));
+      const kept = ranked.filter((r) => r.confidence >= ranker!.bundle.threshold);
+      kept.push(...documentedPartners(index!.codeSet, kept, ranked));
+
       const out: Suggestion[] = [];
       // Each note's passages and sections, read once for all its classifier-only codes.
       const layout: { passages: ReturnType<typeof passagesOf>; sections: ReturnType<typeof sectionsOf> }[] = [];
-      for (const c of candidates) {
-        if (catchAll.has(c.code)) continue;
-        const facts = factsOf(c, index!);
-        const confidence = ranker!.confidence(facts);
-        if (confidence < ranker!.bundle.threshold) continue;
+      for (const { c, confidence, partnerOf } of kept) {
         let evidence: Evidence[];
         if (c.supports.length > 0) evidence = indexEvidence(c, notes);
         else {
@@ -161,6 +166,10 @@ export function createEngine(parts: EngineParts): Engine {
         const guidance = [...new Set([...reasons.map((r) => GUIDANCE[r]).filter((g): g is string => !!g), ...c.notes])];
         if (c.supports.length > 0 && c.supports.every((s) => s.support.defaulted))
           guidance.push('Nothing more specific is documented: the unspecified code is suggested (Guidelines I.A.9).');
+        if (partnerOf)
+          guidance.push(
+            `Suggested below the threshold because the note documents it and ${partnerOf} requires it: "use additional code" or "code first" in the Tabular List (Guidelines I.A.13).`,
+          );
         out.push({
           code: c.code,
           display: c.display,
@@ -193,6 +202,34 @@ export function createEngine(parts: EngineParts): Engine {
       return out;
     },
   };
+}
+
+/**
+ * Candidates below the threshold that a kept code's Tabular note requires as its partner
+ * ("use additional code to identify type of heart failure (I50.-)" at I11.0), found through the
+ * Index: the note documents the partner, so the coder must report it whatever its rank. The
+ * best-ranked candidate per required note; each is marked with the code that asks for it.
+ */
+export function documentedPartners<R extends { c: Candidate; confidence: number }>(
+  codeSet: CodeSet,
+  kept: readonly R[],
+  ranked: readonly R[],
+): (R & { partnerOf: string })[] {
+  const keptCodes = new Set(kept.map((k) => k.c.code));
+  const below = ranked.filter((r) => !keptCodes.has(r.c.code) && r.c.supports.length > 0).sort((a, b) => b.confidence - a.confidence);
+  const added: (R & { partnerOf: string })[] = [];
+  for (const { c } of kept) {
+    for (const kind of ['useAdditionalCode', 'codeAlso', 'codeFirst'] as const) {
+      for (const note of requiredPartnerNotes(codeSet, c.code, kind)) {
+        if ([...keptCodes].some((code) => code !== c.code && covers(codeSet, note.refs, code))) continue;
+        const partner = below.find((b) => !keptCodes.has(b.c.code) && covers(codeSet, note.refs, b.c.code));
+        if (!partner) continue;
+        keptCodes.add(partner.c.code);
+        added.push({ ...partner, partnerOf: c.code });
+      }
+    }
+  }
+  return added;
 }
 
 /** Diagnoses sections first, then present status, then specificity. */
