@@ -130,10 +130,8 @@ export function createEngine(parts: EngineParts): Engine {
         keepSuppressed: options.keepSuppressed,
       });
 
-      const ranked = candidates
-        .filter((c) => !catchAll.has(c.code))
-        .map((c) => ({ c, confidence: ranker!.confidence(factsOf(c, index!)), partnerOf: undefined as string | undefined }));
-      const kept = ranked.filter((r) => r.confidence >= ranker!.bundle.threshold);
+      const ranked = candidates.filter((c) => !catchAll.has(c.code)).map((c) => ({ c, confidence: ranker!.confidence(factsOf(c, index!)) }));
+      const kept: { c: Candidate; confidence: number; partnerOf?: string }[] = ranked.filter((r) => r.confidence >= ranker!.bundle.threshold);
       kept.push(...documentedPartners(index!.codeSet, kept, ranked));
 
       const out: Suggestion[] = [];

@@ -17,7 +17,7 @@ import { createLexicon } from '../finder/lexicon';
 import { termIndexesOf } from '../finder/term-index';
 import { loadKnowledge } from '../knowledge/knowledge';
 import { PROJECT_ROOT } from '../paths';
-import { mtsamplesDischargeSummaries } from './mtsamples';
+import { mtsamplesDischargeSummaries } from './read-mtsamples';
 import { percentile } from './stats';
 
 const USAGE = 'usage: npm run bench:engine -- --notes <MTSamples dir> [--words 1400] [--runs 300]';

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCommand, UsageError } from '../cli/command';
 import { PROJECT_ROOT } from '../paths';
-import { mtsamplesDischargeSummaries } from './mtsamples';
+import { mtsamplesDischargeSummaries } from './read-mtsamples';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 const USAGE = 'usage: npm run bench:job -- --notes <MTSamples dir> --store-url postgres://… [--documents 1000] [--replicas 2] [--workers 1] [--concurrency 1]';

@@ -27,7 +27,7 @@ import { codeFile, openCodingContext } from '../cli/code';
 import { loadConfig } from '../config';
 import { createLogger } from '../log';
 import { percentile } from './stats';
-import { parseCsv } from './mtsamples';
+import { parseCsv } from './read-mtsamples';
 
 const SIZES = [300, 1400, 4000] as const;
 const STAGES = ['decode', 'cache', 'tokenize', 'infer', 'evidence', 'serialize'] as const;

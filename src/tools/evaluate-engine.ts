@@ -30,7 +30,7 @@ import type { Classifier } from '../model/types';
 import { DEFAULT_MODEL_DIR, PROJECT_ROOT } from '../paths';
 import { calibrationError } from './ranker/fit';
 import { candidateRows, goldDocsOf, type GoldDoc } from './ranker/data';
-import { mtsamplesDischargeSummaries } from './mtsamples';
+import { mtsamplesDischargeSummaries } from './read-mtsamples';
 import { reliabilityPng } from './ranker/reliability-plot';
 import { codiespSplits } from './train/dataset';
 

@@ -25,7 +25,7 @@ import { createRuleChecker } from '../rules/check-coding';
 import { readNotesOf, RULE_CODES, type RuleCode, type RuleFinding } from '../rules/findings';
 import { MANIFESTATION, requiredPartnerNotes } from '../rules/paired-codes';
 import type { Suggestion } from '../suggest';
-import { mtsamplesDischargeSummaries } from './mtsamples';
+import { mtsamplesDischargeSummaries } from './read-mtsamples';
 import { seededRandom } from './random';
 
 const KINDS = ['excludes1', 'excludes2', 'codeFirst', 'useAdditionalCode', 'codeAlso'] as const satisfies readonly NoteKind[];
